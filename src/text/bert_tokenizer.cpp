@@ -21,7 +21,8 @@ using detail::CodePoints;
 
 // What the fast path does with a byte.
 enum ByteClass : std::uint8_t {
-  kWordByte,   // ASCII letter, digit (part of a word)
+  kLowerByte,  // ASCII lower-case letter or digit: part of a word
+  kUpperByte,  // ASCII upper-case letter: part of a word
   kSpaceByte,  // ' ' \t \n \r: ends a chunk
   kPunctByte,  // non-alphanumeric printable ASCII: a word of its own ('[' may start a special)
   kOtherByte   // control characters and every byte of a non-ASCII character: general path
@@ -36,8 +37,10 @@ constexpr std::array<std::uint8_t, 256> make_byte_classes() {
       classes[c] = kOtherByte;
     else if (detail::is_ascii_punctuation(static_cast<char32_t>(c)))
       classes[c] = kPunctByte;
+    else if (c >= 'A' && c <= 'Z')
+      classes[c] = kUpperByte;
     else
-      classes[c] = kWordByte;
+      classes[c] = kLowerByte;
   }
   return classes;
 }
@@ -51,6 +54,30 @@ struct Scratch {
 Scratch& scratch() {
   thread_local Scratch s;
   return s;
+}
+
+// Byte offset of the first invalid UTF-8 sequence, as find_invalid_utf8, but skipping plain
+// ASCII eight bytes at a time (a valid multi-byte sequence never contains an ASCII byte, so
+// validating the non-ASCII runs alone gives the same answer).
+std::optional<std::size_t> first_invalid_utf8(std::string_view s) {
+  const char* const data = s.data();
+  const std::size_t n = s.size();
+  std::size_t i = 0;
+  while (i < n) {
+    while (i + 8 <= n) {
+      std::uint64_t v;
+      std::memcpy(&v, data + i, 8);
+      if (v & 0x8080808080808080ull) break;
+      i += 8;
+    }
+    while (i < n && static_cast<unsigned char>(data[i]) < 0x80) ++i;
+    if (i == n) break;
+    std::size_t j = i;
+    while (j < n && static_cast<unsigned char>(data[j]) >= 0x80) ++j;
+    if (auto bad = find_invalid_utf8(s.substr(i, j - i))) return i + *bad;
+    i = j;
+  }
+  return std::nullopt;
 }
 
 // True when NFC leaves `cps` unchanged for sure: nothing below U+0300 decomposes or combines
@@ -224,21 +251,37 @@ std::int32_t BertTokenizer::match_special(const char* p, std::size_t n, std::siz
 
 void BertTokenizer::word_piece(const char* word, std::size_t bytes, std::size_t chars, bool ascii,
                                std::vector<std::int32_t>& out) const {
+  if (bytes == 0) return;
   if (chars > kMaxCharsPerWord) {
     out.push_back(unk_id_);
     return;
   }
+  // Most words are one token: try that inline before the greedy loop.
+  if (bytes <= vocab_.max_initial_bytes()) {
+    const std::int32_t id = vocab_.find_initial(std::string_view(word, bytes));
+    if (id >= 0) {
+      out.push_back(id);
+      return;
+    }
+  }
+  greedy_word_piece(word, bytes, ascii, out);
+}
+
+void BertTokenizer::greedy_word_piece(const char* word, std::size_t bytes, bool ascii,
+                                      std::vector<std::int32_t>& out) const {
   const std::size_t mark = out.size();
   std::size_t start = 0;
   while (start < bytes) {
     const std::size_t longest =
-        start == 0 ? vocab_.max_token_bytes() : vocab_.max_continuation_bytes();
+        start == 0 ? vocab_.max_initial_bytes() : vocab_.max_continuation_bytes();
     std::size_t end = std::min(bytes, start + longest);
+    if (start == 0 && end == bytes) --end;  // word_piece tried the whole word
     std::int32_t id = -1;
     for (; end > start; --end) {
       // Pieces end on character boundaries.
-      if (!ascii && end < bytes && (static_cast<unsigned char>(word[end]) & 0xC0) == 0x80) continue;
-      id = start == 0 ? vocab_.find(std::string_view(word, end))
+      if (!ascii && end < bytes && (static_cast<unsigned char>(word[end]) & 0xC0) == 0x80)
+        continue;
+      id = start == 0 ? vocab_.find_initial(std::string_view(word, end))
                       : vocab_.find_continuation(std::string_view(word + start, end - start));
       if (id >= 0) break;
     }
@@ -250,50 +293,6 @@ void BertTokenizer::word_piece(const char* word, std::size_t bytes, std::size_t 
     out.push_back(id);
     start = end;
   }
-}
-
-bool BertTokenizer::fast_chunk(const char* p, std::size_t n, std::size_t& i,
-                               std::vector<std::int32_t>& out) const {
-  char word[kMaxCharsPerWord + 1];
-  std::size_t length = 0;  // may exceed the buffer: such a word is [UNK] anyway
-  const auto flush = [&] {
-    if (length == 0) return;
-    if (length > kMaxCharsPerWord)
-      out.push_back(unk_id_);
-    else
-      word_piece(word, length, length, true, out);
-    length = 0;
-  };
-  while (i < n) {
-    const auto c = static_cast<unsigned char>(p[i]);
-    switch (kByteClass[c]) {
-      case kWordByte:
-        if (length < sizeof word) word[length] = ascii_lower_[c];
-        ++length;
-        ++i;
-        break;
-      case kPunctByte: {
-        flush();
-        std::size_t special_length = 0;
-        const std::int32_t special = c == '[' ? match_special(p + i, n - i, special_length) : -1;
-        if (special >= 0) {
-          out.push_back(special);
-          i += special_length;
-        } else {
-          out.push_back(ascii_id_[c]);
-          ++i;
-        }
-        break;
-      }
-      case kSpaceByte:
-        flush();
-        return true;
-      default:
-        return false;
-    }
-  }
-  flush();
-  return true;
 }
 
 void BertTokenizer::general_chunk(std::string_view chunk, std::vector<std::int32_t>& out) const {
@@ -435,23 +434,66 @@ void BertTokenizer::append_pieces(std::string_view text, std::vector<std::int32_
     return;
   }
   // Chunks between ASCII whitespace are independent: whitespace ends words, is no part of a
-  // special token, and NFC never combines across it. A chunk of plain ASCII takes the fast
-  // path; one with another byte is (re)done by the general path.
+  // special token, and NFC never combines across it. The fast path handles plain ASCII; at a
+  // byte it cannot handle (non-ASCII, control), the pieces of the current chunk are dropped and
+  // the whole chunk is done again by the general path.
   const std::size_t base = out.size();
-  const char* p = text.data();
-  const std::size_t n = text.size();
-  std::size_t i = 0;
-  while (i < n) {
-    while (i < n && kByteClass[static_cast<unsigned char>(p[i])] == kSpaceByte) ++i;
-    if (i == n) break;
-    const std::size_t start = i;
-    const std::size_t mark = out.size();
-    if (!fast_chunk(p, n, i, out)) {
-      out.resize(mark);
-      while (i < n && kByteClass[static_cast<unsigned char>(p[i])] != kSpaceByte) ++i;
-      general_chunk(text.substr(start, i - start), out);
+  const char* const begin = text.data();
+  const char* const end = begin + text.size();
+  const char* p = begin;
+  const char* chunk = p;            // start of the current chunk
+  std::size_t chunk_mark = out.size();  // pieces before it
+  while (p < end) {
+    const auto c = static_cast<unsigned char>(*p);
+    switch (kByteClass[c]) {
+      case kLowerByte:
+      case kUpperByte: {
+        const char* word = p;
+        unsigned upper = 0;
+        std::uint8_t cls = kByteClass[c];
+        do {
+          upper |= cls;  // kUpperByte is 1, kLowerByte 0
+          ++p;
+        } while (p < end && (cls = kByteClass[static_cast<unsigned char>(*p)]) <= kUpperByte);
+        const auto length = static_cast<std::size_t>(p - word);
+        if (p < end && cls == kOtherByte) break;  // the chunk goes to the general path
+        if (upper && config_.do_lower_case && length <= kMaxCharsPerWord) {
+          char lowered[kMaxCharsPerWord];
+          for (std::size_t k = 0; k < length; ++k)
+            lowered[k] = ascii_lower_[static_cast<unsigned char>(word[k])];
+          word_piece(lowered, length, length, true, out);
+        } else {
+          word_piece(word, length, length, true, out);
+        }
+        continue;
+      }
+      case kPunctByte: {
+        std::size_t special_length = 0;
+        const std::int32_t special = c == '[' ? match_special(p, end - p, special_length) : -1;
+        if (special >= 0) {
+          out.push_back(special);
+          p += special_length;
+        } else {
+          out.push_back(ascii_id_[c]);
+          ++p;
+        }
+        continue;
+      }
+      case kSpaceByte:
+        ++p;
+        if (out.size() - base > limit) return;
+        chunk = p;
+        chunk_mark = out.size();
+        continue;
+      default:
+        break;
     }
-    if (out.size() - base > limit) break;
+    // A byte of a non-ASCII character or a control character: redo the chunk in general.
+    out.resize(chunk_mark);
+    while (p < end && kByteClass[static_cast<unsigned char>(*p)] != kSpaceByte) ++p;
+    general_chunk(std::string_view(chunk, static_cast<std::size_t>(p - chunk)), out);
+    chunk = p;
+    chunk_mark = out.size();
   }
 }
 
@@ -463,7 +505,7 @@ void BertTokenizer::check_max_length(std::optional<std::size_t> max_length) cons
 bool BertTokenizer::encode_into(std::string_view text, std::vector<std::int32_t>& ids,
                                 std::optional<std::size_t> max_length) const {
   check_max_length(max_length);
-  if (auto bad = find_invalid_utf8(text)) fail("invalid UTF-8 at byte {}", *bad);
+  if (auto bad = first_invalid_utf8(text)) fail("invalid UTF-8 at byte {}", *bad);
   ids.clear();
   ids.push_back(cls_id_);
   const std::size_t limit = max_length ? *max_length - 2 : std::numeric_limits<std::size_t>::max();
@@ -486,7 +528,7 @@ Encoding BertTokenizer::encode(std::string_view text, const EncodeOptions& optio
 
 void BertTokenizer::append_word_pieces(std::string_view text,
                                        std::vector<std::int32_t>& out) const {
-  if (auto bad = find_invalid_utf8(text)) fail("invalid UTF-8 at byte {}", *bad);
+  if (auto bad = first_invalid_utf8(text)) fail("invalid UTF-8 at byte {}", *bad);
   append_pieces(text, out, std::numeric_limits<std::size_t>::max());
 }
 

@@ -12,9 +12,10 @@ namespace tensorgraph::text {
 
 namespace {
 
+// Load factor at most 0.5: short probe sequences, mostly within one cache line.
 std::size_t table_capacity(std::size_t entries) {
   std::size_t capacity = 16;
-  while (capacity < entries * 2) capacity *= 2;  // load factor <= 0.5: short probe sequences
+  while (capacity < entries * 2) capacity *= 2;
   return capacity;
 }
 
@@ -78,20 +79,15 @@ std::string_view WordPieceVocab::token(std::int32_t id) const {
   return std::string_view(text_).substr(offsets_[i], offsets_[i + 1] - offsets_[i]);
 }
 
-void WordPieceVocab::insert(Table& table, const char* key, std::size_t n, std::int32_t id,
-                            const std::string& text, const std::vector<std::uint32_t>& offsets) {
-  const std::uint64_t h = hash(key, n);
-  const auto tag = static_cast<std::uint32_t>(h >> 32);
-  for (std::size_t i = h & table.mask;; i = (i + 1) & table.mask) {
+void WordPieceVocab::insert(Table& table, const char* key, std::size_t n, std::int32_t id) {
+  const PackedKey k = pack(key, n);
+  for (std::size_t i = hash(k) & table.mask;; i = (i + 1) & table.mask) {
     Slot& s = table.slots[i];
     if (s.id < 0) {
-      s = Slot{tag, id};
+      s = Slot{k.lo, k.hi, id};
       break;
     }
-    if (s.tag != tag) continue;
-    const std::size_t begin = offsets[static_cast<std::size_t>(s.id)] + table.skip;
-    const std::size_t end = offsets[static_cast<std::size_t>(s.id) + 1];
-    if (end - begin == n && std::memcmp(text.data() + begin, key, n) == 0) {
+    if (s.lo == k.lo && s.hi == k.hi && (n <= kPackedBytes || same_tail(table, s.id, key, n))) {
       s.id = id;  // listed again: the last line wins, as in HF's load_vocab (a dict)
       break;
     }
@@ -100,26 +96,29 @@ void WordPieceVocab::insert(Table& table, const char* key, std::size_t n, std::i
 }
 
 void WordPieceVocab::build_tables() {
+  const auto is_continuation = [this](std::size_t i) {
+    return offsets_[i + 1] - offsets_[i] >= 2 && text_[offsets_[i]] == '#' &&
+           text_[offsets_[i] + 1] == '#';
+  };
   std::size_t continuations = 0;
-  for (std::size_t i = 0; i < size(); ++i)
-    if (std::string_view(text_)
-            .substr(offsets_[i], offsets_[i + 1] - offsets_[i])
-            .starts_with("##"))
-      ++continuations;
-  whole_ = Table{};
-  whole_.slots.assign(table_capacity(size()), Slot{});
-  whole_.mask = whole_.slots.size() - 1;
-  continuation_ = Table{};
-  continuation_.slots.assign(table_capacity(continuations), Slot{});
-  continuation_.mask = continuation_.slots.size() - 1;
-  continuation_.skip = 2;
+  for (std::size_t i = 0; i < size(); ++i) continuations += is_continuation(i) ? 1 : 0;
+  const auto init = [](Table& table, std::size_t entries, std::size_t skip) {
+    table = Table{};
+    const std::size_t capacity = table_capacity(entries);
+    table.slots.assign(capacity, Slot{0, 0, -1});
+    table.mask = capacity - 1;
+    table.skip = skip;
+  };
+  init(initial_, size() - continuations, 0);
+  init(continuation_, continuations, 2);
   for (std::size_t i = 0; i < size(); ++i) {
     const char* p = text_.data() + offsets_[i];
     const std::size_t n = offsets_[i + 1] - offsets_[i];
     const auto id = static_cast<std::int32_t>(i);
-    insert(whole_, p, n, id, text_, offsets_);
-    if (n >= 2 && p[0] == '#' && p[1] == '#')
-      insert(continuation_, p + 2, n - 2, id, text_, offsets_);
+    if (is_continuation(i))
+      insert(continuation_, p + 2, n - 2, id);
+    else
+      insert(initial_, p, n, id);
   }
 }
 

@@ -121,14 +121,13 @@ class BertTokenizer {
   // pieces were appended.
   void append_pieces(std::string_view text, std::vector<std::int32_t>& out,
                      std::size_t limit) const;
-  // An ASCII chunk between ASCII whitespace; false (at `i`) on a byte it cannot handle.
-  bool fast_chunk(const char* p, std::size_t n, std::size_t& i,
-                  std::vector<std::int32_t>& out) const;
   void general_chunk(std::string_view chunk, std::vector<std::int32_t>& out) const;
   void general_piece(std::string_view piece, std::vector<std::int32_t>& out) const;
   // The pieces of one word (UTF-8 bytes, `chars` code points).
   void word_piece(const char* word, std::size_t bytes, std::size_t chars, bool ascii,
                   std::vector<std::int32_t>& out) const;
+  void greedy_word_piece(const char* word, std::size_t bytes, bool ascii,
+                         std::vector<std::int32_t>& out) const;
   // Id of the special token that starts at `p` (with its length), or -1.
   std::int32_t match_special(const char* p, std::size_t n, std::size_t& length) const;
   void check_max_length(std::optional<std::size_t> max_length) const;
