@@ -74,18 +74,22 @@ void encode_all(benchmark::State& state, const std::vector<std::string>& texts, 
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * texts.size()));
-  state.counters["pieces/s"] = benchmark::Counter(
-      static_cast<double>(pieces) * static_cast<double>(state.iterations()),
-      benchmark::Counter::kIsRate);
+  state.counters["pieces/s"] =
+      benchmark::Counter(static_cast<double>(pieces) * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate);
   state.counters["texts"] = static_cast<double>(texts.size());
   state.counters["MB"] = static_cast<double>(bytes) / 1e6;
 }
 
-void BM_EncodeSst2Train(benchmark::State& state) { encode_all(state, sst2_train(), true); }
+void BM_EncodeSst2Train(benchmark::State& state) {
+  encode_all(state, sst2_train(), true);
+}
 void BM_EncodeSst2Train_GeneralPathOnly(benchmark::State& state) {
   encode_all(state, sst2_train(), false);
 }
-void BM_EncodeFixtureTexts(benchmark::State& state) { encode_all(state, fixture_texts(), true); }
+void BM_EncodeFixtureTexts(benchmark::State& state) {
+  encode_all(state, fixture_texts(), true);
+}
 
 // Batches of 32 texts into the padded i64 id and mask tensors the model takes.
 void BM_EncodeBatch32Sst2(benchmark::State& state) {

@@ -279,8 +279,7 @@ void BertTokenizer::greedy_word_piece(const char* word, std::size_t bytes, bool 
     std::int32_t id = -1;
     for (; end > start; --end) {
       // Pieces end on character boundaries.
-      if (!ascii && end < bytes && (static_cast<unsigned char>(word[end]) & 0xC0) == 0x80)
-        continue;
+      if (!ascii && end < bytes && (static_cast<unsigned char>(word[end]) & 0xC0) == 0x80) continue;
       id = start == 0 ? vocab_.find_initial(std::string_view(word, end))
                       : vocab_.find_continuation(std::string_view(word + start, end - start));
       if (id >= 0) break;
@@ -441,7 +440,7 @@ void BertTokenizer::append_pieces(std::string_view text, std::vector<std::int32_
   const char* const begin = text.data();
   const char* const end = begin + text.size();
   const char* p = begin;
-  const char* chunk = p;            // start of the current chunk
+  const char* chunk = p;                // start of the current chunk
   std::size_t chunk_mark = out.size();  // pieces before it
   while (p < end) {
     const auto c = static_cast<unsigned char>(*p);

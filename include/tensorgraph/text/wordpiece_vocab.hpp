@@ -124,7 +124,7 @@ class WordPieceVocab {
   void insert(Table& table, const char* key, std::size_t n, std::int32_t id);
 
   std::string name_;
-  std::string text_;                   // every token, concatenated
+  std::string text_;                    // every token, concatenated
   std::vector<std::uint32_t> offsets_;  // token i is text_[offsets_[i], offsets_[i + 1])
   Table initial_;                       // tokens that do not start with "##"
   Table continuation_;                  // tokens that do, without the "##"
