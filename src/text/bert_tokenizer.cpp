@@ -548,27 +548,34 @@ template <typename Text>
 BatchEncoding BertTokenizer::encode_batch_impl(std::span<const Text> texts,
                                                std::optional<std::size_t> max_length) const {
   check_max_length(max_length);
-  std::vector<std::vector<std::int32_t>> all(texts.size());
   BatchEncoding batch;
   batch.lengths.resize(texts.size());
   batch.truncated.resize(texts.size());
+  std::vector<std::int32_t> all;  // every text's ids, one after the other
+  std::vector<std::int32_t> ids;
   std::size_t longest = 0;
   for (std::size_t i = 0; i < texts.size(); ++i) {
-    with_context(fmt::format("text {}", i),
-                 [&] { batch.truncated[i] = encode_into(texts[i], all[i], max_length) ? 1 : 0; });
-    batch.lengths[i] = static_cast<std::int64_t>(all[i].size());
-    longest = std::max(longest, all[i].size());
+    try {
+      batch.truncated[i] = encode_into(texts[i], ids, max_length) ? 1 : 0;
+    } catch (const Error& e) {
+      throw e.with_context(fmt::format("text {}", i));
+    }
+    all.insert(all.end(), ids.begin(), ids.end());
+    batch.lengths[i] = static_cast<std::int64_t>(ids.size());
+    longest = std::max(longest, ids.size());
   }
   const Shape shape{static_cast<std::int64_t>(texts.size()), static_cast<std::int64_t>(longest)};
   batch.input_ids = Tensor::empty(DType::I64, shape);
   batch.attention_mask = Tensor::empty(DType::I64, shape);
-  std::int64_t* ids = batch.input_ids.mutable_data<std::int64_t>();
-  std::int64_t* mask = batch.attention_mask.mutable_data<std::int64_t>();
+  std::int64_t* out_ids = batch.input_ids.mutable_data<std::int64_t>();
+  std::int64_t* out_mask = batch.attention_mask.mutable_data<std::int64_t>();
+  const std::int32_t* next = all.data();
   for (std::size_t i = 0; i < texts.size(); ++i) {
-    std::int64_t* row = ids + i * longest;
-    std::int64_t* mask_row = mask + i * longest;
-    const std::size_t n = all[i].size();
-    for (std::size_t k = 0; k < n; ++k) row[k] = all[i][k];
+    std::int64_t* row = out_ids + i * longest;
+    std::int64_t* mask_row = out_mask + i * longest;
+    const auto n = static_cast<std::size_t>(batch.lengths[i]);
+    std::copy(next, next + n, row);
+    next += n;
     std::fill(row + n, row + longest, static_cast<std::int64_t>(pad_id_));
     std::fill(mask_row, mask_row + n, 1);
     std::fill(mask_row + n, mask_row + longest, 0);
