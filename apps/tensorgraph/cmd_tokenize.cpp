@@ -164,9 +164,12 @@ int run_tokenize(const TokenizeArgs& args) {
   if (args.max_length) options.max_length = static_cast<std::size_t>(*args.max_length);
   const std::size_t width = args.json ? 0 : output_width();
 
+  const auto model_max = tokenizer.config().model_max_length;
+  std::size_t too_long = 0;
   std::string out;
   for (std::size_t i = 0; i < texts.size(); ++i) {
     const text::Encoding e = tokenizer.encode(texts[i], options);
+    if (model_max && e.ids.size() > *model_max) ++too_long;
     if (args.json) {
       append_json(out, texts[i], e, args.max_length.has_value());
     } else {
@@ -177,6 +180,11 @@ int run_tokenize(const TokenizeArgs& args) {
   }
   flush(out);
   if (std::fflush(stdout) != 0) fail("cannot write to standard output");
+  if (too_long > 0)  // as HF, which encodes them whole and warns
+    std::fprintf(stderr,
+                 "tensorgraph: warning: %zu text(s) longer than the model's %zu tokens were not "
+                 "truncated (use --max-length %zu)\n",
+                 too_long, *model_max, *model_max);
   return 0;
 }
 

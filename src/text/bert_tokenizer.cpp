@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -80,8 +81,8 @@ std::optional<std::size_t> first_invalid_utf8(std::string_view s) {
   return std::nullopt;
 }
 
-// True when NFC leaves `cps` unchanged for sure: nothing below U+0300 decomposes or combines
-// with a neighbour.
+// True when every code point is below `limit`. Normalization leaves such text unchanged for
+// NFC below U+0300 and for NFD below U+00C0 (nothing there decomposes, combines or reorders).
 bool below(const CodePoints& cps, utf8proc_int32_t limit) {
   return std::all_of(cps.begin(), cps.end(), [limit](utf8proc_int32_t c) { return c < limit; });
 }

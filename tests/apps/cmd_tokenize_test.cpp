@@ -179,6 +179,18 @@ TEST(CliTokenize, ModelDirectory) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(json_lines(r.out).at(0)["ids"],
             nlohmann::json::parse("[101, 1996, 103, 2001, 2307, 102]"));
+  EXPECT_EQ(r.err, "");
+
+  // Longer than the model's 512 positions: encoded whole (as HF does), with a warning.
+  std::string text;
+  for (int i = 0; i < 300; ++i) text += "hello world ";
+  const auto l = run_command(
+      tokenize("--model-dir " + shell_quote(dir.string()) + " --json short " + shell_quote(text)));
+  ASSERT_EQ(l.exit_code, 0) << l.err;
+  EXPECT_EQ(json_lines(l.out).at(1)["ids"].size(), 602u);
+  EXPECT_EQ(l.err,
+            "tensorgraph: warning: 1 text(s) longer than the model's 512 tokens were not "
+            "truncated (use --max-length 512)\n");
 }
 
 TEST(CliTokenize, InvalidUtf8IsAnErrorWithTheByteOffset) {
