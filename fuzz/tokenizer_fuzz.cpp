@@ -4,9 +4,12 @@
 // Checked: invalid UTF-8 is an Error naming the byte offset of the first invalid sequence,
 // never a crash; the fast ASCII path and the general path give the same ids; the ids are
 // [CLS] ... [SEP] and in range; truncation keeps a prefix; batches pad consistently.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
