@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <stdexcept>
 
@@ -77,9 +76,7 @@ class StaticServer {
     ::close(fds[1]);
     // "Serving HTTP on 127.0.0.1 port 43567 (http://127.0.0.1:43567/) ..."
     std::string out;
-    const std::regex port_re("port ([0-9]+)");
-    std::smatch m;
-    for (int i = 0; i < 100 && !std::regex_search(out, m, port_re); ++i) {
+    for (int i = 0; i < 100 && out.find('\n') == std::string::npos; ++i) {
       pollfd p{fds[0], POLLIN, 0};
       if (::poll(&p, 1, 100) > 0) {
         char buf[256];
@@ -88,14 +85,15 @@ class StaticServer {
         out.append(buf, static_cast<std::size_t>(n));
       }
     }
-    // The read end stays open while the server runs: python writes the line's "\n" separately,
-    // and a closed pipe would kill it with BrokenPipeError.
+    // The read end stays open while the server runs: a closed pipe would kill python with
+    // BrokenPipeError on its next write to stdout.
     out_fd_ = fds[0];
-    if (!std::regex_search(out, m, port_re)) {
+    const auto at = out.find(" port ");
+    if (out.find('\n') == std::string::npos || at == std::string::npos) {
       stop();
       throw std::runtime_error("python3 -m http.server did not start: " + out);
     }
-    port_ = std::stoi(m[1]);
+    port_ = std::atoi(out.c_str() + at + 6);
   }
   ~StaticServer() { stop(); }
   StaticServer(const StaticServer&) = delete;
