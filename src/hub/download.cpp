@@ -479,13 +479,30 @@ DownloadResult download_file(const std::string& url, const std::filesystem::path
 
     const int status = t.final_status();
     result.http_status = status;
-    if (status == 416 && t.start > 0 && attempt == 0) {
-      // The partial file is not a prefix the server can continue (often: already complete, or
-      // the file changed upstream). Start over.
-      remove_quietly(part);
-      continue;
+    bool complete_part = false;
+    if (status == 416 && t.start > 0) {
+      // "bytes */TOTAL": nothing left to send. When TOTAL is the size of the partial file, it
+      // was complete (interrupted before the rename) and only needs checking; otherwise it is
+      // not a prefix of this file (changed upstream?): start over.
+      const auto unsatisfied = t.hops.back().get("content-range");
+      const auto announced = detail::announced_integrity(t.hops);
+      std::int64_t total = -1;
+      if (unsatisfied && unsatisfied->rfind("bytes */", 0) == 0) {
+        const std::string text = unsatisfied->substr(8);
+        std::from_chars(text.data(), text.data() + text.size(), total);
+      }
+      if (announced.linked_size) total = *announced.linked_size;
+      if (total == t.start) {
+        t.kept = t.hasher.update_from_file(part);
+        t.total = total;
+        t.decided = true;
+        complete_part = true;
+      } else if (attempt == 0) {
+        remove_quietly(part);
+        continue;
+      }
     }
-    if (status != 200 && status != 206) {
+    if (status != 200 && status != 206 && !complete_part) {
       if (t.hops.empty()) throw failure("no HTTP response");
       throw failure(http_failure(t));
     }

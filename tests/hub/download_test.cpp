@@ -317,6 +317,32 @@ TEST(DownloadFile, WrongContentRangeIsRejected) {
   EXPECT_FALSE(fs::exists(partial_path(dir / "f")));  // unusable: the next run starts over
 }
 
+TEST(DownloadFile, CompletePartialIsCheckedAndKept) {
+  // Interrupted after the last byte but before the rename: the server answers 416 with
+  // "bytes */SIZE" and the partial file only needs checking.
+  FakeHub hub;
+  const std::string content(50'000, 'c');
+  hub.add_path("/f", content);
+  FakeHub::Behaviour b;
+  b.sha_header = FakeHub::ShaHeader::Etag;
+  hub.set_behaviour(b);
+  TempDir dir;
+  write_file(partial_path(dir / "f"), content);
+  const auto r = download_file(hub.endpoint() + "/f", dir / "f", file_options());
+  EXPECT_EQ(r.http_status, 416);
+  EXPECT_EQ(r.resumed_from, 50'000);
+  EXPECT_TRUE(r.verified);
+  EXPECT_EQ(read_file(dir / "f"), content);
+  ASSERT_EQ(hub.requests().size(), 1u);
+
+  // The same with a wrong partial file of the right size: the sha256 check catches it.
+  write_file(partial_path(dir / "g"), std::string(50'000, 'x'));
+  hub.add_path("/g", content);
+  EXPECT_THAT(error_of([&] { download_file(hub.endpoint() + "/g", dir / "g", file_options()); }),
+              HasSubstr("sha256 mismatch"));
+  EXPECT_FALSE(fs::exists(partial_path(dir / "g")));
+}
+
 TEST(DownloadFile, PartialLongerThanTheFileStartsOver) {
   FakeHub hub;
   hub.add_file("acme/tiny", "main", "config.json", "{\"dim\": 64}\n");
