@@ -18,6 +18,7 @@
 
 #include "archives.hpp"
 #include "fake_hub.hpp"
+#include "hub_test_util.hpp"
 #include "support/shared_data.hpp"
 #include "tensorgraph/hub/models.hpp"
 #include "tensorgraph/hub/paths.hpp"
@@ -29,13 +30,6 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 fs::path fixture(const std::string& name) {
   return shared_path("fixtures/distilbert-tiny/" + name);

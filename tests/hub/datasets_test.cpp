@@ -9,6 +9,7 @@
 
 #include "archives.hpp"
 #include "fake_hub.hpp"
+#include "hub_test_util.hpp"
 #include "support/shared_data.hpp"
 #include "tensorgraph/core/error.hpp"
 #include "tensorgraph/hub/sha256.hpp"
@@ -17,28 +18,14 @@ namespace tensorgraph::hub {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::error_of;
 using testing::FakeHub;
 using ::testing::HasSubstr;
 using testing::make_tar_gz;
 using testing::make_zip;
+using testing::read_file;
 using testing::shared_path;
 using testing::TempDir;
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string error_of(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 DatasetOptions options_for(const FakeHub& hub) {
   DatasetOptions o;

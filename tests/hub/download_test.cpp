@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "fake_hub.hpp"
+#include "hub_test_util.hpp"
 #include "support/shared_data.hpp"
 #include "tensorgraph/core/error.hpp"
 #include "tensorgraph/hub/models.hpp"
@@ -19,21 +20,13 @@ namespace tensorgraph::hub {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::error_of;
 using testing::FakeHub;
 using ::testing::HasSubstr;
+using testing::read_file;
 using testing::shared_path;
 using testing::TempDir;
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_file(const fs::path& p, const std::string& content) {
-  std::ofstream(p, std::ios::binary) << content;
-}
+using testing::write_file;
 
 fs::path fixture(const std::string& name) {
   return shared_path("fixtures/distilbert-tiny/" + name);
@@ -56,15 +49,6 @@ DownloadOptions file_options() {
   o.transfer.connect_timeout_s = 5;
   o.transfer.read_timeout_s = 5;
   return o;
-}
-
-std::string error_of(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 // ---- sha256 -------------------------------------------------------------------------------
