@@ -56,9 +56,9 @@ std::vector<std::string> read_isa_features() {
   unsigned a, b, c, d;
   if (!__get_cpuid(1, &a, &b, &c, &d)) return out;
   const std::uint64_t xcr0 = (c & bit_OSXSAVE) ? read_xcr0() : 0;
-  const bool os_avx = (xcr0 & 0x6) == 0x6;                   // XMM + YMM state
-  const bool os_avx512 = os_avx && (xcr0 & 0xE0) == 0xE0;    // opmask + ZMM state
-  const bool os_amx = (xcr0 & 0x60000) == 0x60000;           // tile config + data
+  const bool os_avx = (xcr0 & 0x6) == 0x6;                 // XMM + YMM state
+  const bool os_avx512 = os_avx && (xcr0 & 0xE0) == 0xE0;  // opmask + ZMM state
+  const bool os_amx = (xcr0 & 0x60000) == 0x60000;         // tile config + data
   if (c & bit_SSE4_2) out.emplace_back("sse4.2");
   if (os_avx && (c & bit_AVX)) out.emplace_back("avx");
   if (os_avx && (c & bit_F16C)) out.emplace_back("f16c");
