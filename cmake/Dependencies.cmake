@@ -13,15 +13,17 @@ find_package(OpenSSL REQUIRED)
 find_package(LibArchive REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
-find_path(HTTPLIB_INCLUDE_DIR httplib.h REQUIRED)
+# Debian builds cpp-httplib as a shared library with OpenSSL, zlib and brotli support: every
+# file including httplib.h must see the same CPPHTTPLIB_* definitions (they change the class
+# layouts) and link libcpp-httplib, which pkg-config provides.
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 
 add_library(tg_deps INTERFACE)
 add_library(tg::deps ALIAS tg_deps)
 target_link_libraries(tg_deps INTERFACE
   DNNL::dnnl OpenMP::OpenMP_CXX Threads::Threads nlohmann_json::nlohmann_json
   tomlplusplus::tomlplusplus fmt::fmt CURL::libcurl ZLIB::ZLIB OpenSSL::Crypto OpenSSL::SSL
-  LibArchive::LibArchive PkgConfig::UTF8PROC)
-target_include_directories(tg_deps SYSTEM INTERFACE ${HTTPLIB_INCLUDE_DIR})
+  LibArchive::LibArchive PkgConfig::UTF8PROC PkgConfig::HTTPLIB)
 # Imported targets' include directories are already SYSTEM for consumers.
 
 set(TG_ARCH_FLAGS "")

@@ -25,7 +25,9 @@ ProgressBar::~ProgressBar() {
   if (!finished_) finish();
 }
 
-bool ProgressBar::stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
+bool ProgressBar::stderr_is_terminal() {
+  return ::isatty(STDERR_FILENO) == 1;
+}
 
 std::string ProgressBar::human_bytes(double bytes) {
   static const char* const kUnits[] = {"B", "kB", "MB", "GB", "TB"};
@@ -34,7 +36,8 @@ std::string ProgressBar::human_bytes(double bytes) {
     bytes /= 1000.0;
     ++u;
   }
-  return u == 0 ? fmt::format("{:.0f} {}", bytes, kUnits[u]) : fmt::format("{:.1f} {}", bytes, kUnits[u]);
+  return u == 0 ? fmt::format("{:.0f} {}", bytes, kUnits[u])
+                : fmt::format("{:.1f} {}", bytes, kUnits[u]);
 }
 
 std::string ProgressBar::human_duration(double seconds) {
@@ -47,7 +50,7 @@ std::string ProgressBar::human_duration(double seconds) {
 std::string ProgressBar::render(const std::string& suffix) const {
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  const double rate = elapsed > 0 ? static_cast<double>(done_) / elapsed : 0;
+  const double rate = elapsed > 0 ? static_cast<double>(done_ - baseline_) / elapsed : 0;
   std::string line = label_;
   if (total_ > 0) {
     const double frac = std::min(1.0, static_cast<double>(done_) / static_cast<double>(total_));
@@ -84,6 +87,7 @@ void ProgressBar::update(std::int64_t done, const std::string& suffix) {
   if (terminal_) {
     if (since < 0.1) return;
     last_draw_ = now;
+    drawn_ = true;
     std::fprintf(stderr, "\r\033[K%s", render(suffix).c_str());
     std::fflush(stderr);
   } else if (plain_interval_s_ > 0 && since >= plain_interval_s_) {
@@ -101,6 +105,15 @@ void ProgressBar::finish(const std::string& suffix) {
   else if (plain_interval_s_ > 0)
     std::fprintf(stderr, "%s\n", render(suffix).c_str());
   std::fflush(stderr);
+}
+
+void ProgressBar::cancel() {
+  if (finished_) return;
+  finished_ = true;
+  if (enabled_ && terminal_ && drawn_) {
+    std::fprintf(stderr, "\r\033[K");
+    std::fflush(stderr);
+  }
 }
 
 }  // namespace tensorgraph::cli

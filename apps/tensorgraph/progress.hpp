@@ -23,8 +23,14 @@ class ProgressBar {
   // Sets the amount done so far; `suffix` is appended (e.g. "loss 0.231").
   void update(std::int64_t done, const std::string& suffix = "");
   void set_total(std::int64_t total) { total_ = total; }
+  // Work that was already done before this run (a resumed download): shown in the counts, left
+  // out of the rate and the ETA.
+  void set_baseline(std::int64_t done) { baseline_ = done_ = done; }
   // Draws the final state and ends the line. Called by the destructor if not called before.
   void finish(const std::string& suffix = "");
+  // Ends without a final line (the work failed and an error message follows): on a terminal the
+  // bar is erased.
+  void cancel();
 
   static bool stderr_is_terminal();
   // "1.5 MB", "312 B"
@@ -43,6 +49,8 @@ class ProgressBar {
   bool enabled_;
   bool finished_ = false;
   std::int64_t done_ = 0;
+  std::int64_t baseline_ = 0;
+  bool drawn_ = false;
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_draw_;
 };
