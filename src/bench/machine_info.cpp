@@ -9,6 +9,7 @@
 #include <utf8proc.h>
 #include <zlib.h>
 
+#include <cstdint>
 #include <fstream>
 #include <sstream>
 
@@ -42,30 +43,46 @@ std::string read_cpu_model() {
   return "unknown";
 }
 
+// XCR0: which register states the OS saves. A CPU may support AVX or AVX-512 while the OS (or
+// hypervisor) has not enabled it, and then those instructions fault: report only usable ones.
+std::uint64_t read_xcr0() {
+  std::uint32_t lo = 0, hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (static_cast<std::uint64_t>(hi) << 32) | lo;
+}
+
 std::vector<std::string> read_isa_features() {
   std::vector<std::string> out;
   unsigned a, b, c, d;
   if (!__get_cpuid(1, &a, &b, &c, &d)) return out;
+  const std::uint64_t xcr0 = (c & bit_OSXSAVE) ? read_xcr0() : 0;
+  const bool os_avx = (xcr0 & 0x6) == 0x6;                 // XMM + YMM state
+  const bool os_avx512 = os_avx && (xcr0 & 0xE0) == 0xE0;  // opmask + ZMM state
+  const bool os_amx = (xcr0 & 0x60000) == 0x60000;         // tile config + data
   if (c & bit_SSE4_2) out.emplace_back("sse4.2");
-  if (c & bit_FMA) out.emplace_back("fma");
-  const bool osxsave = (c & bit_OSXSAVE) != 0;
-  unsigned b7 = 0, c7 = 0, d7 = 0, a71 = 0;
-  if (__get_cpuid_count(7, 0, &a, &b7, &c7, &d7)) {
+  if (os_avx && (c & bit_AVX)) out.emplace_back("avx");
+  if (os_avx && (c & bit_F16C)) out.emplace_back("f16c");
+  if (os_avx && (c & bit_FMA)) out.emplace_back("fma");
+  unsigned max_leaf7 = 0, b7 = 0, c7 = 0, d7 = 0, a71 = 0;
+  if (__get_cpuid_count(7, 0, &max_leaf7, &b7, &c7, &d7) && max_leaf7 >= 1) {
     unsigned bb, cc, dd;
     __get_cpuid_count(7, 1, &a71, &bb, &cc, &dd);
   }
-  (void)osxsave;
-  if (b7 & bit_AVX2) out.emplace_back("avx2");
-  if (b7 & bit_AVX512F) out.emplace_back("avx512f");
-  if (b7 & bit_AVX512BW) out.emplace_back("avx512bw");
-  if (b7 & bit_AVX512VL) out.emplace_back("avx512vl");
-  if (b7 & bit_AVX512DQ) out.emplace_back("avx512dq");
-  if (c7 & bit_AVX512VNNI) out.emplace_back("avx512_vnni");
-  if (a71 & bit_AVX512BF16) out.emplace_back("avx512_bf16");
-  if (a71 & (1u << 4)) out.emplace_back("avx_vnni");
-  if (d7 & (1u << 24)) out.emplace_back("amx_tile");
-  if (d7 & (1u << 22)) out.emplace_back("amx_bf16");
-  if (d7 & (1u << 25)) out.emplace_back("amx_int8");
+  if (os_avx && (b7 & bit_AVX2)) out.emplace_back("avx2");
+  if (os_avx512) {
+    if (b7 & bit_AVX512F) out.emplace_back("avx512f");
+    if (b7 & bit_AVX512BW) out.emplace_back("avx512bw");
+    if (b7 & bit_AVX512VL) out.emplace_back("avx512vl");
+    if (b7 & bit_AVX512DQ) out.emplace_back("avx512dq");
+    if (c7 & bit_AVX512VNNI) out.emplace_back("avx512_vnni");
+    if (a71 & bit_AVX512BF16) out.emplace_back("avx512_bf16");
+  }
+  if (os_avx && (a71 & (1u << 4))) out.emplace_back("avx_vnni");
+  if (os_amx) {
+    if (d7 & (1u << 24)) out.emplace_back("amx_tile");
+    if (d7 & (1u << 22)) out.emplace_back("amx_bf16");
+    if (d7 & (1u << 25)) out.emplace_back("amx_int8");
+  }
   return out;
 }
 

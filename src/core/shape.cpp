@@ -44,7 +44,11 @@ std::array<std::int64_t, Shape::kMaxRank> Shape::strides() const {
   std::int64_t stride = 1;
   for (int i = rank_ - 1; i >= 0; --i) {
     s[i] = stride;
-    stride *= dims_[i];
+    // Wrapping arithmetic: a shape with a zero dimension may have a product of the other
+    // dimensions past int64 (a valid empty tensor); its strides never address memory, but signed
+    // overflow would be undefined behaviour.
+    stride = static_cast<std::int64_t>(static_cast<std::uint64_t>(stride) *
+                                       static_cast<std::uint64_t>(dims_[i]));
   }
   return s;
 }

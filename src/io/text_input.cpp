@@ -37,7 +37,7 @@ std::optional<TextRecord> parse_jsonl_line(std::string_view line, std::size_t nu
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for 1e999
     throw BadLine{fmt::format("invalid JSON ({})", e.what())};
   }
   if (!j.is_object()) throw BadLine{"expected a JSON object with a \"text\" field"};
@@ -51,7 +51,7 @@ std::optional<TextRecord> parse_jsonl_line(std::string_view line, std::size_t nu
     if (label->is_string())
       record.label = label->get<std::string>();
     else if (label->is_number_integer() || label->is_number_unsigned())
-      record.label = std::to_string(label->get<std::int64_t>());
+      record.label = label->dump();  // exact, also above INT64_MAX
     else if (label->is_boolean())
       record.label = label->get<bool>() ? "1" : "0";
     else

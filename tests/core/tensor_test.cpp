@@ -27,6 +27,20 @@ TEST(Shape, BasicsAndErrors) {
   EXPECT_THROW((Shape{1, 1, 1, 1, 1, 1, 1, 1, 1}), Error);
   EXPECT_THROW(s.normalize_axis(3), Error);
   EXPECT_THROW((Shape{std::int64_t{1} << 40, std::int64_t{1} << 40}.numel()), Error);
+  // An empty shape whose other dimensions multiply past int64: strides wrap instead of being
+  // undefined behaviour (UBSan checks this in the sanitizer run).
+  const Shape huge_empty{0, std::int64_t{1} << 62, std::int64_t{1} << 62};
+  EXPECT_EQ(huge_empty.numel(), 0);
+  EXPECT_EQ(huge_empty.strides()[2], 1);
+  EXPECT_EQ(huge_empty.strides()[1], std::int64_t{1} << 62);
+}
+
+TEST(Tensor, DefinedMeansHasData) {
+  EXPECT_FALSE(Tensor().defined());  // default: no data, yet a rank-0 shape means one element
+  EXPECT_EQ(Tensor().nbytes(), 0u);
+  EXPECT_TRUE(Tensor::empty(DType::F32, {0, 3}).defined());
+  EXPECT_TRUE(Tensor::view(DType::F32, {0}, nullptr, nullptr).defined());
+  EXPECT_TRUE(Tensor::scalar<float>(1.f).defined());
 }
 
 TEST(Tensor, OwningIsAlignedAndTyped) {

@@ -83,6 +83,26 @@ TEST(TextInput, ErrorsNameFileAndLine) {
             "test.txt:2: no label (expected text<TAB>label)");
 }
 
+TEST(TextInput, JsonNumbersOutOfRange) {
+  // nlohmann reports a number too large for a double as out_of_range, not parse_error (found by
+  // fuzzing): it is a bad line like any other, named by file and line, and skippable.
+  EXPECT_NE(error_of("{\"text\": \"a\"}\n{\"text\": \"b\", \"x\": 5E555}\n", TextFormat::Jsonl)
+                .find("test.txt:2: invalid JSON"),
+            std::string::npos);
+  TextInputOptions o;
+  o.skip_bad = true;
+  auto r =
+      read_string("{\"text\": \"b\", \"x\": -1e999}\n{\"text\": \"c\"}\n", TextFormat::Jsonl, o);
+  ASSERT_EQ(r.records.size(), 1u);
+  EXPECT_EQ(r.skipped_bad, 1u);
+  // Integer labels are kept exactly, even past the int64 range.
+  auto big = read_string("{\"text\": \"t\", \"label\": 18446744073709551615}\n"
+                         "{\"text\": \"u\", \"label\": -3}\n",
+                         TextFormat::Jsonl);
+  EXPECT_EQ(big.records.at(0).label, "18446744073709551615");
+  EXPECT_EQ(big.records.at(1).label, "-3");
+}
+
 TEST(TextInput, SkipBadAndLimit) {
   TextInputOptions o;
   o.skip_bad = true;

@@ -74,7 +74,9 @@ class Tensor {
   // Writable view of memory the caller keeps alive for the tensor's lifetime.
   static Tensor borrow(DType dtype, const Shape& shape, void* data);
 
-  bool defined() const { return data_ != nullptr || numel_ == 0; }
+  // False for a default-constructed Tensor. A tensor with no elements (a zero dimension) is
+  // defined even without a data pointer; a rank-0 tensor has one element and always needs data.
+  bool defined() const { return data_ != nullptr || (numel_ == 0 && shape_.rank() > 0); }
   DType dtype() const { return dtype_; }
   const Shape& shape() const { return shape_; }
   int rank() const { return shape_.rank(); }
