@@ -26,21 +26,58 @@ enum Flags : std::uint8_t {
   kContrast = 16,  // "but"
 };
 
-constexpr std::uint64_t kFnvOffset = 1469598103934665603ull;
-constexpr std::uint64_t kFnvPrime = 1099511628211ull;
+// Hashes: words by text::hash_word (the splitter computes it for every token); a phrase combines
+// the hashes of its words, so scoring extends a phrase by one word without rehashing it. The
+// slot index, the filter bit and the stored tag come from a final mix.
+using text::hash_word;
 
-inline std::uint64_t fnv(std::uint64_t h, std::string_view s) {
-  for (unsigned char c : s) h = (h ^ c) * kFnvPrime;
-  return h;
+inline std::uint64_t hash_extend(std::uint64_t phrase, std::uint64_t word) {
+  return (phrase ^ (phrase >> 31)) * 0xd6e8feb86659fd93ull + word;
 }
-// The slot index comes from the low bits, the stored tag from the high bits; FNV's low bits mix
-// poorly, so finish with a multiply-xorshift.
 inline std::uint64_t finish(std::uint64_t h) {
   h ^= h >> 29;
   h *= 0xbf58476d1ce4e5b9ull;
   h ^= h >> 32;
   return h;
 }
+// The hash of a key: its words joined by single spaces.
+std::uint64_t hash_key(std::string_view key) {
+  std::uint64_t h = 0;
+  bool first = true;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t space = key.find(' ', start);
+    const std::uint64_t w = hash_word(
+        key.substr(start, space == std::string_view::npos ? key.size() - start : space - start));
+    h = first ? w : hash_extend(h, w);
+    first = false;
+    if (space == std::string_view::npos) return h;
+    start = space + 1;
+  }
+}
+inline bool same_bytes(const char* a, const char* b, std::size_t n) {
+  while (n >= 8) {
+    std::uint64_t x, y;
+    std::memcpy(&x, a, 8);
+    std::memcpy(&y, b, 8);
+    if (x != y) return false;
+    a += 8;
+    b += 8;
+    n -= 8;
+  }
+  for (std::size_t k = 0; k < n; ++k)
+    if (a[k] != b[k]) return false;
+  return true;
+}
+// `word` ends with the literal `suffix` (a constant-size compare the compiler inlines).
+template <std::size_t N>
+inline bool ends_with(std::string_view word, const char (&suffix)[N]) {
+  return word.size() >= N - 1 &&
+         std::memcmp(word.data() + word.size() - (N - 1), suffix, N - 1) == 0;
+}
+
+// Words shorter than this are not stemmed.
+constexpr std::size_t kMinStemmed = 6;
 
 constexpr std::string_view kNegators[] = {"not",     "no",     "never",   "n't",     "nothing",
                                           "none",    "nobody", "nowhere", "neither", "nor",
@@ -76,8 +113,13 @@ double LexiconScore::probability_positive() const {
 
 // ---- the hash table ----------------------------------------------------------------------------
 
-const Lexicon::Entry* Lexicon::lookup(std::uint64_t hash, std::string_view key) const {
+[[gnu::always_inline]] inline const Lexicon::Entry* Lexicon::lookup(std::uint64_t raw_hash,
+                                                                    std::string_view key) const {
   if (slots_.empty()) return nullptr;
+  const std::uint64_t hash = finish(raw_hash);
+  // Most words are in no lexicon: one bit answers for them without probing.
+  const std::size_t bit = (hash >> 16) & (filter_.size() * 64 - 1);
+  if (!((filter_[bit >> 6] >> (bit & 63)) & 1)) return nullptr;
   const std::size_t mask = slots_.size() - 1;
   const auto tag = static_cast<std::uint32_t>(hash >> 32);
   for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
@@ -93,35 +135,36 @@ const Lexicon::Entry* Lexicon::lookup(std::uint64_t hash, std::string_view key) 
 
 void Lexicon::rehash(std::size_t capacity) {
   slots_.assign(capacity, Slot{});
-  const std::size_t mask = capacity - 1;
-  for (std::size_t k = 0; k < entries_.size(); ++k) {
-    std::size_t i = entries_[k].hash & mask;
-    while (slots_[i].entry_plus_one != 0) i = (i + 1) & mask;
-    slots_[i] = {static_cast<std::uint32_t>(entries_[k].hash >> 32),
-                 static_cast<std::uint32_t>(k + 1)};
-  }
+  filter_.assign(capacity * 4 / 64, 0);  // 4 bits per slot, 8+ per entry
+  for (std::size_t k = 0; k < entries_.size(); ++k)
+    place(k, finish(hash_key(entry_phrase(static_cast<std::uint32_t>(k)))));
+}
+
+void Lexicon::place(std::size_t k, std::uint64_t hash) {
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = hash & mask;
+  while (slots_[i].entry_plus_one != 0) i = (i + 1) & mask;
+  slots_[i] = {static_cast<std::uint32_t>(hash >> 32), static_cast<std::uint32_t>(k + 1)};
+  const std::size_t bit = (hash >> 16) & (filter_.size() * 64 - 1);
+  filter_[bit >> 6] |= std::uint64_t{1} << (bit & 63);
 }
 
 std::uint32_t Lexicon::insert(std::string_view key) {
-  const std::uint64_t hash = finish(fnv(kFnvOffset, key));
-  if (const Entry* e = lookup(hash, key)) return static_cast<std::uint32_t>(e - entries_.data());
+  const std::uint64_t raw = hash_key(key);
+  if (const Entry* e = lookup(raw, key)) return static_cast<std::uint32_t>(e - entries_.data());
+  const std::uint64_t hash = finish(raw);
+  TG_CHECK(key.size() < (1u << 16), "lexicon entry of {} bytes; at most 65535", key.size());
   TG_CHECK(keys_.size() + key.size() < (1ull << 32) && entries_.size() < (1ull << 31),
            "lexicon too large");
   Entry e;
-  e.hash = hash;
   e.key_begin = static_cast<std::uint32_t>(keys_.size());
-  e.key_size = static_cast<std::uint32_t>(key.size());
+  e.key_size = static_cast<std::uint16_t>(key.size());
   keys_.append(key);
   entries_.push_back(e);
-  if (entries_.size() * 2 > slots_.size()) {
-    rehash(std::max<std::size_t>(16, std::bit_ceil(entries_.size() * 2)));
-  } else {
-    const std::size_t mask = slots_.size() - 1;
-    std::size_t i = hash & mask;
-    while (slots_[i].entry_plus_one != 0) i = (i + 1) & mask;
-    slots_[i] = {static_cast<std::uint32_t>(hash >> 32),
-                 static_cast<std::uint32_t>(entries_.size())};
-  }
+  if (entries_.size() * 2 > slots_.size())
+    rehash(std::max<std::size_t>(64, std::bit_ceil(entries_.size() * 2)));
+  else
+    place(entries_.size() - 1, hash);
   return static_cast<std::uint32_t>(entries_.size() - 1);
 }
 
@@ -305,9 +348,57 @@ std::optional<double> Lexicon::find(std::string_view phrase) const {
   text::split_lexicon_words(phrase, tokens);
   if (tokens.size() == 0) return std::nullopt;
   const std::string_view key = tokens.span(0, tokens.size() - 1);
-  const Entry* e = lookup(finish(fnv(kFnvOffset, key)), key);
+  const Entry* e = lookup(hash_key(key), key);
   if (!e || !(e->flags & kScored)) return std::nullopt;
   return e->score;
+}
+
+const Lexicon::Entry* Lexicon::scored(std::string_view word) const {
+  const Entry* e = lookup(hash_word(word), word);
+  return e && (e->flags & kScored) ? e : nullptr;
+}
+
+std::size_t Lexicon::fallback(std::string_view word, bool hyphenated, std::uint32_t* parts) const {
+  if (hyphenated) {  // "feel-good" -> "feel", "good"
+    std::size_t count = 0;
+    std::size_t start = 0;
+    while (start < word.size() && count < kMaxPhraseWords) {
+      std::size_t stop = start;
+      while (stop < word.size() && word[stop] != '-') ++stop;
+      if (const Entry* e = scored(word.substr(start, stop - start))) parts[count++] = index_of(e);
+      start = stop + 1;
+    }
+    return count;
+  }
+  // Suffixes, in order: the first base that is an entry wins.
+  char buf[64];
+  if (word.size() < kMinStemmed || word.size() > sizeof(buf)) return 0;
+  auto try_base = [&](std::size_t cut, std::string_view add) {
+    const std::size_t stem = word.size() - cut;
+    std::memcpy(buf, word.data(), stem);
+    std::memcpy(buf + stem, add.data(), add.size());
+    if (const Entry* e = scored(std::string_view(buf, stem + add.size()))) {
+      parts[0] = index_of(e);
+      return true;
+    }
+    return false;
+  };
+  switch (word.back()) {
+    case 'y':  // -ily -> -y, -ly, -ly -> -le
+      if (ends_with(word, "ily") && try_base(3, "y")) return 1;
+      if (ends_with(word, "ly") && (try_base(2, "") || try_base(2, "le"))) return 1;
+      return 0;
+    case 's':  // -ness, -s (not -ss)
+      if (ends_with(word, "ness") && try_base(4, "")) return 1;
+      if (!ends_with(word, "ss") && try_base(1, "")) return 1;
+      return 0;
+    case 'd':  // -ed, -ed -> -e
+      return ends_with(word, "ed") && (try_base(2, "") || try_base(2, "e")) ? 1 : 0;
+    case 'g':  // -ing, -ing -> -e
+      return ends_with(word, "ing") && (try_base(3, "") || try_base(3, "e")) ? 1 : 0;
+    default:
+      return 0;
+  }
 }
 
 void Lexicon::scan(const text::LexTokens& t, std::vector<LexiconFeature>& out) const {
@@ -331,16 +422,16 @@ void Lexicon::scan(const text::LexTokens& t, std::vector<LexiconFeature>& out) c
     }
     // Longest entry starting at word i.
     const std::string_view word = t[i];
-    std::uint64_t h = fnv(kFnvOffset, word);
-    const Entry* first = lookup(finish(h), word);
+    std::uint64_t h = tok.hash;
+    const Entry* first = lookup(h, word);
     const Entry* best = (first && (first->flags & kScored)) ? first : nullptr;
     std::size_t last = i;
     if (first && (first->flags & kPrefix)) {
       for (std::size_t j = i + 1;
            j < n && j - i < kMaxPhraseWords && t.tokens[j].kind == text::LexTokenKind::Word; ++j) {
-        h = fnv((h ^ static_cast<unsigned char>(' ')) * kFnvPrime, t[j]);
+        h = hash_extend(h, t.tokens[j].hash);
         const std::string_view key = t.span(i, j);
-        const Entry* e = lookup(finish(h), key);
+        const Entry* e = lookup(h, key);
         if (!e) break;
         if (e->flags & kScored) {
           best = e;
@@ -351,7 +442,13 @@ void Lexicon::scan(const text::LexTokens& t, std::vector<LexiconFeature>& out) c
     }
     const bool single = last == i;
     const bool is_modifier = single && first && (first->flags & kModifier);
-    if (best) {
+    std::uint32_t parts[kMaxPhraseWords];
+    std::size_t part_count = 0;
+    if (best)
+      parts[part_count++] = index_of(best);
+    else if (!first && (tok.hyphenated || word.size() >= kMinStemmed))
+      part_count = fallback(word, tok.hyphenated, parts);
+    if (part_count > 0) {
       double weight = clause;
       if (negation_left > 0) weight *= kNegation;
       if (modifier_left > 0 && !is_modifier) {
@@ -359,8 +456,8 @@ void Lexicon::scan(const text::LexTokens& t, std::vector<LexiconFeature>& out) c
         modifier_left = 0;
         modifier = 1;
       }
-      out.push_back(
-          {static_cast<std::uint32_t>(best - entries_.data()), static_cast<float>(weight)});
+      for (std::size_t k = 0; k < part_count; ++k)
+        out.push_back({parts[k], static_cast<float>(weight)});
     }
     if (negation_left > 0) --negation_left;
     if (modifier_left > 0 && --modifier_left == 0) modifier = 1;

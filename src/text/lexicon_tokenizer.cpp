@@ -2,7 +2,12 @@
 
 #include <utf8proc.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <array>
+#include <bit>
 #include <cstring>
 
 namespace tensorgraph::text {
@@ -10,10 +15,12 @@ namespace tensorgraph::text {
 namespace {
 
 // What a character is to the splitter.
-enum class Cls : std::uint8_t { Space, Word, Apostrophe, Hyphen, Clause, Other };
+enum class Cls : std::uint8_t { Space, Word, Apostrophe, Hyphen, Clause, Other, High };
 
-constexpr std::array<Cls, 128> make_ascii_table() {
-  std::array<Cls, 128> t{};
+// Bytes >= 0x80 are High: the start or continuation of a non-ASCII character.
+constexpr std::array<Cls, 256> make_ascii_table() {
+  std::array<Cls, 256> t{};
+  for (int c = 128; c < 256; ++c) t[static_cast<std::size_t>(c)] = Cls::High;
   for (int c = 0; c < 128; ++c) {
     Cls k = Cls::Other;
     if (c <= 0x20 || c == 0x7F) k = Cls::Space;  // controls and space
@@ -26,6 +33,14 @@ constexpr std::array<Cls, 128> make_ascii_table() {
   return t;
 }
 constexpr auto kAscii = make_ascii_table();
+
+constexpr std::array<char, 256> make_lower_table() {
+  std::array<char, 256> t{};
+  for (int c = 0; c < 256; ++c)
+    t[static_cast<std::size_t>(c)] = static_cast<char>((c >= 'A' && c <= 'Z') ? c + 32 : c);
+  return t;
+}
+constexpr auto kLower = make_lower_table();
 
 bool is_apostrophe_like(std::int32_t cp) {
   return cp == 0x2019 || cp == 0x2018 || cp == 0x02BC || cp == 0xFF07;
@@ -90,44 +105,141 @@ utf8proc_int32_t lower_cp(utf8proc_int32_t c, void*) {
   return utf8proc_tolower(c);
 }
 
+// Appends tokens to LexTokens. The text is written through a raw pointer into a buffer sized
+// up front (std::string::push_back per byte was the bottleneck); `text` gets its final size in
+// finish().
 class Writer {
  public:
-  explicit Writer(LexTokens& out) : out_(out) {}
-
-  // Starts a token: a separating space when it is not the first. Returns its offset.
-  std::size_t begin() {
-    if (!out_.tokens.empty()) out_.text.push_back(' ');
-    return out_.text.size();
+  Writer(LexTokens& out, std::size_t input_size) : out_(out) {
+    out_.tokens.clear();
+    if (out_.tokens.capacity() < input_size / 2 + 8) out_.tokens.reserve(input_size / 2 + 8);
+    // Enough for any ASCII text: at most 2 bytes per input byte (a byte and a separator;
+    // a contraction adds at most 2 bytes to a word of 4 or more). Each token still checks
+    // (ensure), as Unicode compatibility forms can expand.
+    out_.text.resize(2 * input_size + 16);
+    buf_ = out_.text.data();
   }
-  void end(std::size_t begin, LexTokenKind kind) {
-    out_.tokens.push_back({static_cast<std::uint32_t>(begin),
-                           static_cast<std::uint32_t>(out_.text.size() - begin), kind});
-  }
-  // Undoes begin() for a token that turned out empty.
-  void cancel(std::size_t begin) { out_.text.resize(out_.tokens.empty() ? 0 : begin - 1); }
+  void finish() { out_.text.resize(len_); }
 
   void punctuation(std::string_view bytes, LexTokenKind kind) {
+    ensure(bytes.size());
     const std::size_t b = begin();
-    out_.text.append(bytes);
-    end(b, kind);
+    std::memcpy(buf_ + len_, bytes.data(), bytes.size());
+    len_ += bytes.size();
+    out_.tokens.push_back(
+        {static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(bytes.size()), kind, false, 0});
   }
 
-  void word(std::string_view raw, bool ascii) {
+  // The ASCII fast path: copies and lower-cases the run of ASCII letters and digits at p[i..],
+  // returns its end. When the run ends the word (not at an apostrophe, hyphen, '.', ',' or a
+  // non-ASCII byte) it becomes a token and `done` is set; otherwise nothing is kept and the
+  // caller takes the general path.
+  std::size_t ascii_run(const unsigned char* p, std::size_t i, std::size_t n, bool& done) {
+    ensure(n - i + 16);
+    char* d = buf_ + len_ + (out_.tokens.empty() ? 0 : 1);
+    std::size_t j = i;
+    bool ended = false;
+    bool hashed = false;  // `hash` holds the word's hash (words within one 16-byte block)
+    std::uint64_t hash = 0;
+#if defined(__SSE2__)
+    // 16 bytes at a time: which are [0-9A-Za-z], lower-cased; the first other byte ends the run.
+    // (A loop exit per word costs a branch misprediction; this costs one per 16 bytes.) A word
+    // that fits in the first block is hashed from the register. The input is followed by 16
+    // zero bytes (LexTokens::padded), which end any run.
+    while (true) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + j));
+      auto in_range = [&v](char lo, char count) {  // lo <= v < lo + count, unsigned
+        const __m128i x = _mm_sub_epi8(v, _mm_set1_epi8(lo));
+        return _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(static_cast<char>(count - 1))), x);
+      };
+      const __m128i upper = in_range('A', 26);
+      const __m128i word = _mm_or_si128(_mm_or_si128(upper, in_range('a', 26)), in_range('0', 10));
+      const __m128i lower = _mm_add_epi8(v, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(d), lower);
+      const auto mask = static_cast<unsigned>(_mm_movemask_epi8(word));
+      const auto run = static_cast<std::size_t>(std::countr_one(mask));  // 16 when all are
+      if (run < 16) {
+        if (j == i) {
+          const __m128i index = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+          const __m128i keep = _mm_cmplt_epi8(index, _mm_set1_epi8(static_cast<char>(run)));
+          const __m128i bytes = _mm_and_si128(lower, keep);
+          hash = hash_word_block(
+              hash_word_seed(run), static_cast<std::uint64_t>(_mm_cvtsi128_si64(bytes)),
+              static_cast<std::uint64_t>(_mm_cvtsi128_si64(_mm_srli_si128(bytes, 8))));
+          hashed = true;
+        }
+        j += run;
+        d += run;
+        ended = true;
+        break;
+      }
+      j += 16;
+      d += 16;
+    }
+#endif
+    while (!ended && j < n && kAscii[p[j]] == Cls::Word) {
+      *d++ = kLower[p[j]];
+      ++j;
+    }
+    const Cls next = j < n ? kAscii[p[j]] : Cls::Space;
+    done = next == Cls::Space || next == Cls::Other ||
+           (next == Cls::Clause && p[j] != '.' && p[j] != ',');
+    if (!done) return j;
+    const std::size_t b = begin();
+    const std::size_t size = j - i;
+    len_ += size;
+    // Only words ending in "nt" or "ot" can be contractions ("dont", "cannot"); the test is
+    // branch-free until then (word lengths are unpredictable). Reading w[1] of a 1-byte word is
+    // within the buffer.
+    const char* w = buf_ + b;
+    const std::size_t last2 = size >= 2 ? size - 2 : 0;
+    if ((w[last2 + 1] == 't') & ((w[last2] == 'n') | (w[last2] == 'o')) & (size >= 4)) {
+      split_contraction(b);
+      return j;
+    }
+    push_word(b, size, hashed ? hash : hash_word(std::string_view(w, size)));
+    return j;
+  }
+
+  void word(std::string_view raw, bool ascii, bool hyphenated) {
+    ensure(raw.size() + 4);
     const std::size_t b = begin();
     if (ascii) {
-      for (char c : raw)
-        out_.text.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c);
+      char* d = buf_ + len_;
+      for (std::size_t k = 0; k < raw.size(); ++k)
+        d[k] = static_cast<char>(raw[k] + ((raw[k] >= 'A' && raw[k] <= 'Z') ? 32 : 0));
+      len_ += raw.size();
     } else {
       normalise_unicode(raw);
     }
-    if (out_.text.size() == b) {
-      cancel(b);
+    if (len_ == b) {  // nothing left (a lone combining mark): undo the separator
+      len_ = out_.tokens.empty() ? 0 : b - 1;
       return;
     }
+    const std::size_t first = out_.tokens.size();
     split_contraction(b);
+    if (hyphenated)
+      for (std::size_t k = first; k < out_.tokens.size(); ++k) out_.tokens[k].hyphenated = true;
   }
 
  private:
+  // Starts a token: a separating space when it is not the first. Returns its offset.
+  std::size_t begin() {
+    if (!out_.tokens.empty()) buf_[len_++] = ' ';
+    return len_;
+  }
+  // Room for `extra` bytes, a separator and a contraction's 2 extra bytes.
+  void ensure(std::size_t extra) {
+    if (len_ + extra + 8 <= out_.text.size()) return;
+    out_.text.resize(std::max(2 * out_.text.size(), len_ + extra + 64));
+    buf_ = out_.text.data();
+  }
+  void append(std::string_view s) {
+    ensure(s.size());
+    std::memcpy(buf_ + len_, s.data(), s.size());
+    len_ += s.size();
+  }
+
   // Lower-case, compatibility decomposition (NFKD), drop U+0300-U+036F, recompose (NFKC);
   // apostrophe- and hyphen-like characters become ASCII.
   void normalise_unicode(std::string_view raw) {
@@ -146,7 +258,7 @@ class Writer {
                                         options, lower_cp, nullptr);
     }
     if (count < 0) {  // cannot happen for decoded words; keep the bytes rather than fail
-      out_.text.append(raw);
+      append(raw);
       return;
     }
     std::size_t kept = 0;
@@ -161,55 +273,65 @@ class Writer {
         cps.data(), static_cast<utf8proc_ssize_t>(kept),
         static_cast<utf8proc_option_t>(UTF8PROC_COMPOSE | UTF8PROC_STABLE));
     const std::size_t n = composed < 0 ? kept : static_cast<std::size_t>(composed);
+    ensure(4 * n + 4);  // room for the word and a contraction's extra bytes
     for (std::size_t k = 0; k < n; ++k) {
-      utf8proc_uint8_t buf[4];
-      const auto len = utf8proc_encode_char(cps[k], buf);
-      out_.text.append(reinterpret_cast<const char*>(buf), static_cast<std::size_t>(len));
+      const auto len =
+          utf8proc_encode_char(cps[k], reinterpret_cast<utf8proc_uint8_t*>(buf_ + len_));
+      len_ += static_cast<std::size_t>(len);
     }
   }
 
-  // The normalised word starts at `b` and runs to the end of the text.
+  // The normalised word runs from `b` to len_. There is room for 2 more bytes (the constructor's
+  // sizing, or ensure()).
   void split_contraction(std::size_t b) {
-    std::string& t = out_.text;
-    const std::string_view w = std::string_view(t).substr(b);
+    const std::string_view w(buf_ + b, len_ - b);
     const std::size_t n = w.size();
     if (n > 3 && w.substr(n - 3) == "n't") {  // didn't -> did n't, can't -> ca n't
-      t.insert(b + n - 3, 1, ' ');
-      end_two(b, n - 3);
+      insert_space(b + n - 3);
+      two_words(b, n - 3);
       return;
     }
     if (const auto apo = w.rfind('\''); apo != std::string_view::npos && apo > 0) {
       const std::string_view suffix = w.substr(apo);
       if (suffix == "'s" || suffix == "'re" || suffix == "'ve" || suffix == "'ll" ||
           suffix == "'d" || suffix == "'m") {
-        t.insert(b + apo, 1, ' ');
-        end_two(b, apo);
+        insert_space(b + apo);
+        two_words(b, apo);
         return;
       }
     }
     if (n >= 4 && w[n - 2] == 'n' && w[n - 1] == 't' && is_bare_negative(w)) {
-      t.resize(b + n - 2);  // dont -> do n't
-      t.append(" n't");
-      end_two(b, n - 2);
+      len_ = b + n - 2;  // dont -> do n't
+      std::memcpy(buf_ + len_, " n't", 4);
+      len_ += 4;
+      two_words(b, n - 2);
       return;
     }
     if (w == "cannot") {
-      t.resize(b + 3);
-      t.append(" not");
-      end_two(b, 3);
+      std::memcpy(buf_ + b + 3, " not", 4);
+      len_ = b + 7;
+      two_words(b, 3);
       return;
     }
-    end(b, LexTokenKind::Word);
+    push_word(b, n, hash_word(w));
+  }
+
+  void push_word(std::size_t b, std::size_t size, std::uint64_t hash) {
+    out_.tokens.push_back({static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(size),
+                           LexTokenKind::Word, false, hash});
+  }
+
+  void insert_space(std::size_t at) {
+    std::memmove(buf_ + at + 1, buf_ + at, len_ - at);
+    buf_[at] = ' ';
+    ++len_;
   }
 
   // Two word tokens: [b, b + first) and the rest after one space.
-  void end_two(std::size_t b, std::size_t first) {
-    out_.tokens.push_back(
-        {static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(first), LexTokenKind::Word});
+  void two_words(std::size_t b, std::size_t first) {
+    push_word(b, first, hash_word(std::string_view(buf_ + b, first)));
     const std::size_t second = b + first + 1;
-    out_.tokens.push_back({static_cast<std::uint32_t>(second),
-                           static_cast<std::uint32_t>(out_.text.size() - second),
-                           LexTokenKind::Word});
+    push_word(second, len_ - second, hash_word(std::string_view(buf_ + second, len_ - second)));
   }
 
   static bool is_bare_negative(std::string_view w) {
@@ -222,6 +344,8 @@ class Writer {
   }
 
   LexTokens& out_;
+  char* buf_ = nullptr;
+  std::size_t len_ = 0;
 };
 
 // Leading-apostrophe clitics as written by the Penn Treebank ("it 's", "you 're").
@@ -247,18 +371,36 @@ std::size_t clitic_length(std::string_view rest) {
 }  // namespace
 
 void split_lexicon_words(std::string_view text, LexTokens& out) {
-  out.text.clear();
-  out.tokens.clear();
-  if (out.text.capacity() < text.size() + text.size() / 2 + 16)
-    out.text.reserve(text.size() + text.size() / 2 + 16);
-  Writer writer(out);
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  Writer writer(out, text.size());
+  out.padded.assign(text);
+  out.padded.append(16, '\0');
+  const auto* p = reinterpret_cast<const unsigned char*>(out.padded.data());
   const std::size_t n = text.size();
   std::size_t i = 0;
   while (i < n) {
+    // ASCII fast path: spaces, plain words, single-byte punctuation.
+    const Cls k = kAscii[p[i]];
+    if (k == Cls::Space) {
+      ++i;
+      continue;
+    }
+    if (k == Cls::Word) {
+      bool done = false;
+      const std::size_t j = writer.ascii_run(p, i, n, done);
+      if (done) {
+        i = j;
+        continue;
+      }
+    } else if (k == Cls::Clause || k == Cls::Other) {
+      writer.punctuation(text.substr(i, 1),
+                         k == Cls::Clause ? LexTokenKind::ClauseBreak : LexTokenKind::Other);
+      ++i;
+      continue;
+    }
     const Char c = decode(p + i, n - i);
     switch (c.cls) {
       case Cls::Space:
+      case Cls::High:  // decode() classifies non-ASCII characters; never High
         i += c.len;
         break;
       case Cls::Clause:
@@ -271,7 +413,7 @@ void split_lexicon_words(std::string_view text, LexTokens& out) {
       case Cls::Apostrophe: {
         if (c.cp == '\'') {
           if (const auto len = clitic_length(text.substr(i)); len > 0) {
-            writer.word(text.substr(i, len), true);
+            writer.word(text.substr(i, len), true, false);
             i += len;
             break;
           }
@@ -281,9 +423,11 @@ void split_lexicon_words(std::string_view text, LexTokens& out) {
         break;
       }
       case Cls::Word: {
+        // The general path: words with joiners or non-ASCII characters.
         std::size_t j = i + c.len;
-        bool ascii = c.cp < 0x80;
         std::int32_t prev = c.cp;
+        bool ascii = c.cp < 0x80;
+        bool hyphenated = false;
         while (j < n) {
           const Char d = decode(p + j, n - j);
           if (d.cls == Cls::Word) {
@@ -299,15 +443,17 @@ void split_lexicon_words(std::string_view text, LexTokens& out) {
           if (e.cls != Cls::Word) break;
           if ((d.cp == '.' || d.cp == ',') && !is_digit_cp(e.cp)) break;
           ascii = ascii && d.cp < 0x80 && e.cp < 0x80;
+          hyphenated = hyphenated || d.cls == Cls::Hyphen;
           prev = e.cp;
           j += d.len + e.len;
         }
-        writer.word(text.substr(i, j - i), ascii);
+        writer.word(text.substr(i, j - i), ascii, hyphenated);
         i = j;
         break;
       }
     }
   }
+  writer.finish();
 }
 
 std::vector<std::string> split_lexicon_words(std::string_view text) {

@@ -19,6 +19,7 @@
 //     symbols, emoji) is Other. Spaces, controls and format characters separate tokens.
 //   - Invalid UTF-8 never fails here (the readers validate texts): a bad byte is skipped.
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,7 +36,34 @@ struct LexToken {
   std::uint32_t begin = 0;  // offset of the token in LexTokens::text
   std::uint32_t size = 0;   // bytes
   LexTokenKind kind = LexTokenKind::Word;
+  bool hyphenated = false;  // a word with a '-' inside ("well-made")
+  std::uint64_t hash = 0;   // hash_word() of a Word (0 for punctuation)
 };
+
+// The hash of a normalised word (computed while splitting, so lexicon lookups need not hash
+// again; lexicons hash their keys with it). Words are read 16 bytes at a time, zero-padded, and
+// mixed with one 64x64->128-bit multiply per 16 bytes.
+inline std::uint64_t hash_word_block(std::uint64_t h, std::uint64_t lo, std::uint64_t hi) {
+  __extension__ using u128 = unsigned __int128;
+  const u128 m = static_cast<u128>(lo ^ h ^ 0xa0761d6478bd642full) * (hi ^ 0xe7037ed1a0b428dbull);
+  return static_cast<std::uint64_t>(m) ^ static_cast<std::uint64_t>(m >> 64);
+}
+inline std::uint64_t hash_word_seed(std::size_t size) {
+  return 0x9e3779b97f4a7c15ull ^ size;
+}
+inline std::uint64_t hash_word(std::string_view w) {
+  std::uint64_t h = hash_word_seed(w.size());
+  std::size_t k = 0;
+  do {
+    std::uint64_t lo = 0, hi = 0;
+    const std::size_t take = w.size() - k < 16 ? w.size() - k : 16;
+    std::memcpy(&lo, w.data() + k, take < 8 ? take : 8);
+    if (take > 8) std::memcpy(&hi, w.data() + k + 8, take - 8);
+    h = hash_word_block(h, lo, hi);
+    k += 16;
+  } while (k < w.size());
+  return h;
+}
 
 // The tokens of one text. Reuse one object across calls: once its buffers have grown, splitting
 // makes no allocation.
@@ -43,6 +71,7 @@ struct LexTokens {
   std::string text;  // the normalised tokens, separated by exactly one space
   std::vector<LexToken> tokens;
   std::vector<std::int32_t> codepoints;  // scratch for the non-ASCII path
+  std::string padded;  // scratch: the input and 16 zero bytes, so 16-byte loads never overrun
 
   std::size_t size() const { return tokens.size(); }
   std::string_view operator[](std::size_t i) const {
