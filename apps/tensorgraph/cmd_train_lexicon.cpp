@@ -197,8 +197,10 @@ const Registrar kTrainLexicon{
        o.option("-n,--limit", &a->limit, "Use only the first N texts (0: all)");
        o.flag("--json", &a->json, "Print a JSON summary");
        o.footer(
-           "The defaults are the settings of data/lexicon/sst2-learned.tsv, fixed before looking\n"
-           "at SST-2's dev split. The same command writes the same file.\n\n"
+           "The defaults are the settings of data/lexicon/sst2-learned.tsv, chosen on the "
+           "held-out\n"
+           "part of SST-2's training split (never on its dev split). The same command writes the\n"
+           "same file.\n\n"
            "Examples:\n"
            "  tensorgraph train lexicon --data ../shared/data/sst2/train.tsv --out "
            "data/lexicon/sst2-learned.tsv\n"

@@ -65,7 +65,7 @@ std::string_view Lexicon::builtin_text() {
 
 Lexicon Lexicon::builtin() {
   static const Lexicon lexicon = [] {
-    Lexicon lex = parse(kMvpLexicon, "mvp", "data/lexicon/mvp.txt (built in)");
+    Lexicon lex = parse(kMvpLexicon, "mvp", "the built-in copy of data/lexicon/mvp.txt");
     return lex;
   }();
   return lexicon;
