@@ -193,23 +193,25 @@ TEST(LexiconClassifier, WarmScratchDoesNotAllocate) {
 // ---- files -------------------------------------------------------------------------------------
 
 TEST(LexiconFile, AfinnFormatIsScaledAndMatchesPhrases) {
+  // marvellous 5, decent 2, meh -1, rubbish -4, "does not work" -4, "can't stand" -4,
+  // "not bad" 2, ":)" 2 (hand-written, in AFINN's format)
   const Lexicon lex = Lexicon::load(test_data_path("lexicon/afinn_format.txt"));
   EXPECT_EQ(lex.name(), "afinn_format");
   EXPECT_EQ(lex.scale(), 5.0);
   EXPECT_EQ(lex.size(), 7u);
   EXPECT_EQ(lex.skipped_entries(), 1u);  // ":)"
-  EXPECT_NEAR(*lex.find("superb"), 1.0, 1e-6);
-  EXPECT_NEAR(*lex.find("fine"), 0.4, 1e-6);
+  EXPECT_NEAR(*lex.find("marvellous"), 1.0, 1e-6);
+  EXPECT_NEAR(*lex.find("decent"), 0.4, 1e-6);
   // A multi-word entry is one unit: its "not" negates nothing.
-  EXPECT_NEAR(score_of(lex, "It does not work."), -0.6, 1e-6);
-  EXPECT_NEAR(score_of(lex, "It DOES NOT WORK, rubbish"), -0.6 - 0.8, 1e-6);
+  EXPECT_NEAR(score_of(lex, "It does not work."), -0.8, 1e-6);
+  EXPECT_NEAR(score_of(lex, "It DOES NOT WORK, rubbish"), -0.8 - 0.8, 1e-6);
   // "can't stand" matches every spelling of the contraction.
-  EXPECT_NEAR(score_of(lex, "I can't stand it"), -0.6, 1e-6);
-  EXPECT_NEAR(score_of(lex, "i ca n't stand it"), -0.6, 1e-6);
-  EXPECT_NEAR(score_of(lex, "I cant stand it"), -0.6, 1e-6);
-  // "not bad" is an entry; "not fine" uses the negation rule.
+  EXPECT_NEAR(score_of(lex, "I can't stand it"), -0.8, 1e-6);
+  EXPECT_NEAR(score_of(lex, "i ca n't stand it"), -0.8, 1e-6);
+  EXPECT_NEAR(score_of(lex, "I cant stand it"), -0.8, 1e-6);
+  // "not bad" is an entry; "not decent" uses the negation rule.
   EXPECT_NEAR(score_of(lex, "not bad"), 0.4, 1e-6);
-  EXPECT_NEAR(score_of(lex, "not fine"), 0.4 * kNegation, 1e-6);
+  EXPECT_NEAR(score_of(lex, "not decent"), 0.4 * kNegation, 1e-6);
 }
 
 TEST(LexiconFile, LearnedFormatWithBias) {
