@@ -55,20 +55,6 @@ std::uint64_t hash_key(std::string_view key) {
     start = space + 1;
   }
 }
-inline bool same_bytes(const char* a, const char* b, std::size_t n) {
-  while (n >= 8) {
-    std::uint64_t x, y;
-    std::memcpy(&x, a, 8);
-    std::memcpy(&y, b, 8);
-    if (x != y) return false;
-    a += 8;
-    b += 8;
-    n -= 8;
-  }
-  for (std::size_t k = 0; k < n; ++k)
-    if (a[k] != b[k]) return false;
-  return true;
-}
 // `word` ends with the literal `suffix` (a constant-size compare the compiler inlines).
 template <std::size_t N>
 inline bool ends_with(std::string_view word, const char (&suffix)[N]) {
