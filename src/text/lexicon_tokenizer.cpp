@@ -113,16 +113,16 @@ class Writer {
   Writer(LexTokens& out, std::size_t input_size) : out_(out) {
     out_.tokens.clear();
     if (out_.tokens.capacity() < input_size / 2 + 8) out_.tokens.reserve(input_size / 2 + 8);
-    // Enough for any ASCII text: at most 2 bytes per input byte (a byte and a separator;
-    // a contraction adds at most 2 bytes to a word of 4 or more). Each token still checks
-    // (ensure), as Unicode compatibility forms can expand.
-    out_.text.resize(2 * input_size + 16);
+    // Invariant at every token start: room for 2 bytes per input byte left, plus 32. ASCII
+    // never needs more (a byte and a separator; a contraction adds at most 2 bytes to a word of
+    // 4 or more; SIMD stores run at most 16 bytes past the word), so its fast path checks
+    // nothing; Unicode compatibility forms can expand, and restore the invariant (rest()).
+    out_.text.resize(2 * input_size + 32);
     buf_ = out_.text.data();
   }
   void finish() { out_.text.resize(len_); }
 
   void punctuation(std::string_view bytes, LexTokenKind kind) {
-    ensure(bytes.size());
     const std::size_t b = begin();
     std::memcpy(buf_ + len_, bytes.data(), bytes.size());
     len_ += bytes.size();
@@ -135,7 +135,6 @@ class Writer {
   // non-ASCII byte) it becomes a token and `done` is set; otherwise nothing is kept and the
   // caller takes the general path.
   std::size_t ascii_run(const unsigned char* p, std::size_t i, std::size_t n, bool& done) {
-    ensure(n - i + 16);
     char* d = buf_ + len_ + (out_.tokens.empty() ? 0 : 1);
     std::size_t j = i;
     bool ended = false;
@@ -184,7 +183,10 @@ class Writer {
     const Cls next = j < n ? kAscii[p[j]] : Cls::Space;
     done = next == Cls::Space || next == Cls::Other ||
            (next == Cls::Clause && p[j] != '.' && p[j] != ',');
-    if (!done) return j;
+    if (!done) {
+      if (p[j] == '\'') return contraction(p, i, j, hashed ? &hash : nullptr, done);
+      return j;
+    }
     const std::size_t b = begin();
     const std::size_t size = j - i;
     len_ += size;
@@ -199,6 +201,59 @@ class Writer {
     }
     push_word(b, size, hashed ? hash : hash_word(std::string_view(w, size)));
     return j;
+  }
+
+  // An ASCII run p[i..j) stopped at an apostrophe; it has been written (lower-cased) after the
+  // separator. "didn't", "it's", "we'll" ... become two tokens here without the general path;
+  // anything else (o'clock, rock'n'roll) returns with done == false.
+  std::size_t contraction(const unsigned char* p, std::size_t i, std::size_t j,
+                          const std::uint64_t* run_hash, bool& done) {
+    // A word ends at a space, a symbol or punctuation; not at a letter, an apostrophe, a hyphen or
+    // a non-ASCII byte (the padding after the input is zeros: spaces).
+    auto ends = [p](std::size_t k) {
+      const Cls c = kAscii[p[k]];
+      return c == Cls::Space || c == Cls::Other || c == Cls::Clause;
+    };
+    auto lower = [p](std::size_t k) { return static_cast<char>(kLower[p[k]]); };
+    const std::size_t size = j - i;
+    std::size_t suffix = 0;  // letters after the apostrophe
+    bool nt = false;
+    if (lower(j - 1) == 'n' && lower(j + 1) == 't' && ends(j + 2)) {
+      nt = true;
+    } else if ((lower(j + 1) == 's' || lower(j + 1) == 'd' || lower(j + 1) == 'm') && ends(j + 2)) {
+      suffix = 1;
+    } else if (((lower(j + 1) == 'r' && lower(j + 2) == 'e') ||
+                (lower(j + 1) == 'v' && lower(j + 2) == 'e') ||
+                (lower(j + 1) == 'l' && lower(j + 2) == 'l')) &&
+               ends(j + 3)) {
+      suffix = 2;
+    } else {
+      done = false;
+      return j;
+    }
+    done = true;
+    const std::size_t b = begin();
+    if (nt) {  // "didn" + "'t": "did" "n't" ("n't" alone when the run is just "n")
+      const std::size_t base = size - 1;
+      std::size_t second = b;
+      if (base > 0) {
+        push_word(b, base, hash_word(std::string_view(buf_ + b, base)));
+        buf_[b + base] = ' ';
+        second = b + base + 1;
+      }
+      std::memcpy(buf_ + second, "n't", 3);
+      len_ = second + 3;
+      push_word(second, 3, hash_word(std::string_view(buf_ + second, 3)));
+      return j + 2;
+    }
+    push_word(b, size, run_hash ? *run_hash : hash_word(std::string_view(buf_ + b, size)));
+    const std::size_t second = b + size + 1;
+    buf_[b + size] = ' ';
+    buf_[second] = '\'';
+    for (std::size_t k = 0; k < suffix; ++k) buf_[second + 1 + k] = lower(j + 1 + k);
+    len_ = second + 1 + suffix;
+    push_word(second, 1 + suffix, hash_word(std::string_view(buf_ + second, 1 + suffix)));
+    return j + 1 + suffix;
   }
 
   void word(std::string_view raw, bool ascii, bool hyphenated) {
@@ -222,12 +277,18 @@ class Writer {
       for (std::size_t k = first; k < out_.tokens.size(); ++k) out_.tokens[k].hyphenated = true;
   }
 
+  // Restores the invariant when `remaining` input bytes are left.
+  void rest(std::size_t remaining) {
+    ensure(2 * remaining + 32);
+  }
+
  private:
   // Starts a token: a separating space when it is not the first. Returns its offset.
   std::size_t begin() {
     if (!out_.tokens.empty()) buf_[len_++] = ' ';
     return len_;
   }
+
   // Room for `extra` bytes, a separator and a contraction's 2 extra bytes.
   void ensure(std::size_t extra) {
     if (len_ + extra + 8 <= out_.text.size()) return;
@@ -448,6 +509,7 @@ void split_lexicon_words(std::string_view text, LexTokens& out) {
           j += d.len + e.len;
         }
         writer.word(text.substr(i, j - i), ascii, hyphenated);
+        if (!ascii) writer.rest(n - j);
         i = j;
         break;
       }

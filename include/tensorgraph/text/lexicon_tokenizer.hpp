@@ -51,14 +51,26 @@ inline std::uint64_t hash_word_block(std::uint64_t h, std::uint64_t lo, std::uin
 inline std::uint64_t hash_word_seed(std::size_t size) {
   return 0x9e3779b97f4a7c15ull ^ size;
 }
+// The first n <= 8 bytes of p as a little-endian number, zero-padded, with at most two loads.
+inline std::uint64_t load_padded(const char* p, std::size_t n) {
+  const auto* u = reinterpret_cast<const unsigned char*>(p);
+  if (n >= 4) {
+    std::uint32_t a, b;
+    std::memcpy(&a, u, 4);
+    std::memcpy(&b, u + n - 4, 4);  // bytes n-4..n-1; keep n-4 of them
+    return a | ((static_cast<std::uint64_t>(b) >> (8 * (8 - n))) << 32);
+  }
+  if (n == 0) return 0;
+  return u[0] | (std::uint64_t{u[n / 2]} << (8 * (n / 2))) |
+         (std::uint64_t{u[n - 1]} << (8 * (n - 1)));
+}
 inline std::uint64_t hash_word(std::string_view w) {
   std::uint64_t h = hash_word_seed(w.size());
   std::size_t k = 0;
   do {
-    std::uint64_t lo = 0, hi = 0;
     const std::size_t take = w.size() - k < 16 ? w.size() - k : 16;
-    std::memcpy(&lo, w.data() + k, take < 8 ? take : 8);
-    if (take > 8) std::memcpy(&hi, w.data() + k + 8, take - 8);
+    const std::uint64_t lo = load_padded(w.data() + k, take < 8 ? take : 8);
+    const std::uint64_t hi = take > 8 ? load_padded(w.data() + k + 8, take - 8) : 0;
     h = hash_word_block(h, lo, hi);
     k += 16;
   } while (k < w.size());
