@@ -6,7 +6,8 @@
 // `word<TAB>-5..5` work, multi-word entries included ("does not work", "waste of money"). Lines
 // starting with '#' are comments. Two directives: `@scale X` divides every score (and the bias) by
 // X; without it the scale is the largest absolute score when that exceeds 1 (AFINN: 5), so hand
-// lexicons end up in [-1, 1]. `@bias X` is the intercept of a learned lexicon (train/lexicon.hpp).
+// lexicons end up in [-1, 1]. `@bias X` is the intercept of a learned lexicon
+// (train/lexicon_trainer.hpp).
 // Entries are split and normalised like texts (text/lexicon_tokenizer.hpp); an entry containing
 // punctuation (an emoticon) cannot match a word sequence and is skipped (skipped_entries()).
 // The same phrase twice with different scores is an error; errors name the file and line.
