@@ -32,6 +32,10 @@ const char* ew_op_name(EwOp op);
 // Number of register operands the instruction reads (0, 1 or 2).
 int ew_op_arity(EwOp op);
 
+// The fusion pass keeps programs within this many registers (inputs + instructions), so that
+// kernels can hold per-register state in fixed arrays.
+inline constexpr int kMaxFusedRegisters = 64;
+
 struct EwInstr {
   EwOp op = EwOp::Const;
   std::int16_t a = -1;  // first operand register
