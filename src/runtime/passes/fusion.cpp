@@ -201,8 +201,10 @@ class TreeBuilder {
 
   bool fusable(NodeId id) const {
     const Node& n = g_.node(id);
-    // Headroom: the node's own instruction and its operands may add a few more registers.
-    const bool room = static_cast<int>(code_.size() + inputs_.size()) + 8 < kMaxFusedRegisters;
+    // Registers are emitted after the recursion, so budget them when a node is taken: its own
+    // instruction plus one per operand (an upper bound).
+    const int cost = 1 + static_cast<int>(n.inputs.size());
+    const bool room = reserved_ + cost <= kMaxFusedRegisters;
     return room && op_def(n.op).elementwise && n.dtype == DType::F32 && uses_[id] == 1 &&
            !is_output_[id] && !absorbed_[id] && n.shape.rank() <= g_.node(root_).shape.rank();
   }
@@ -210,6 +212,7 @@ class TreeBuilder {
   int emit(NodeId id, bool is_root) {
     const Node& n = g_.node(id);
     if (is_root || fusable(id)) {
+      reserved_ += 1 + static_cast<int>(n.inputs.size());
       Pending ins{*ew_op(n.op)};
       if (!n.inputs.empty()) ins.a = emit(n.inputs[0], false);
       if (n.inputs.size() > 1) ins.b = emit(n.inputs[1], false);
@@ -240,6 +243,7 @@ class TreeBuilder {
   std::vector<NodeId> inputs_;
   int inlined_ = 0;
   int constants_ = 0;
+  int reserved_ = 0;
 };
 
 int fuse_elementwise(Graph& g) {

@@ -109,7 +109,7 @@ class ConvKernel final : public Kernel {
       s->dst_offset = offset;
       offset += align_up(pd.dst_desc().get_size());
     }
-    if (weights_f32_.defined()) {
+    if ((weights_f32_.raw() != nullptr)) {
       s->weights = packed_for(pd.weights_desc());
     } else {
       s->weights = onednn::unbound_memory(pd.weights_desc());
@@ -118,7 +118,7 @@ class ConvKernel final : public Kernel {
     }
     if (attrs_.has_bias) {
       s->bias = onednn::unbound_memory(pd.bias_desc());
-      if (bias_f32_.defined()) onednn::set_handle(s->bias, bias_f32_.raw());
+      if ((bias_f32_.raw() != nullptr)) onednn::set_handle(s->bias, bias_f32_.raw());
     }
     last_impl_ = s->impl;
     return {offset, std::move(s)};
@@ -135,8 +135,9 @@ class ConvKernel final : public Kernel {
     } else {
       onednn::set_handle(s.src, args.inputs[0].data);
     }
-    if (!weights_f32_.defined()) onednn::set_handle(s.weights, args.inputs[1].data);
-    if (attrs_.has_bias && !bias_f32_.defined()) onednn::set_handle(s.bias, args.inputs[2].data);
+    if (!(weights_f32_.raw() != nullptr)) onednn::set_handle(s.weights, args.inputs[1].data);
+    if (attrs_.has_bias && !(bias_f32_.raw() != nullptr))
+      onednn::set_handle(s.bias, args.inputs[2].data);
     onednn::set_handle(s.dst,
                        s.dst_out ? static_cast<void*>(scratch + s.dst_offset) : args.output.data);
     dnnl_exec_arg_t list[5];

@@ -134,7 +134,7 @@ class MatmulKernel final : public Kernel {
     }
     if (attrs_.has_bias) {
       state->bias = onednn::unbound_memory(pd->bias_desc());
-      if (bias_f32_.defined()) onednn::set_handle(state->bias, bias_f32_.raw());
+      if ((bias_f32_.raw() != nullptr)) onednn::set_handle(state->bias, bias_f32_.raw());
     }
     for (std::size_t i = state->fused; i < total; ++i) {
       const PostOp& p = attrs_.post_ops[i];
@@ -160,7 +160,7 @@ class MatmulKernel final : public Kernel {
     if (!(weights_mode_ && packed_)) onednn::set_handle(s.weights, args.inputs[1].data);
     list[n++] = {DNNL_ARG_WEIGHTS, s.weights.get()};
     if (attrs_.has_bias) {
-      if (!bias_f32_.defined()) onednn::set_handle(s.bias, args.inputs[2].data);
+      if (!(bias_f32_.raw() != nullptr)) onednn::set_handle(s.bias, args.inputs[2].data);
       list[n++] = {DNNL_ARG_BIAS, s.bias.get()};
     }
     onednn::set_handle(s.dst, args.output.data);
