@@ -134,6 +134,8 @@ struct Session::Impl {
   }
 
   Plan& add_plan(std::span<const Shape> shapes) {
+    // Primitives are created for the session's thread count (oneDNN sizes some for it).
+    ThreadScope thread_scope(threads);
     std::unique_ptr<Plan> plan =
         with_context(fmt::format("input shapes {}", shapes_label(input_names, shapes)),
                      [&] { return build_plan(shapes); });
