@@ -30,7 +30,7 @@ const Node& Value::node() const {
   TG_CHECK(valid(), "use of an empty Value");
   return graph->node(id);
 }
-const Shape& Value::shape() const {
+Shape Value::shape() const {
   return node().shape;
 }
 DType Value::dtype() const {

@@ -234,10 +234,19 @@ TEST(CpuVsReference, MatMul) {
     bool ta, tb;
   };
   const std::vector<M> cases = {
-      {{5, 7}, {7, 3}, false, false},          {{2, 5, 7}, {2, 7, 3}, false, false},
-      {{3, 1, 4, 6}, {5, 6, 2}, false, false}, {{1, 33, 65}, {1, 65, 17}, false, false},
-      {{2, 7, 5}, {2, 7, 3}, true, false},     {{2, 5, 7}, {2, 3, 7}, false, true},
-      {{4, 7, 5}, {4, 3, 7}, true, true},      {{2, 3, 16, 64}, {2, 3, 16, 64}, false, true}};
+      {{5, 7}, {7, 3}, false, false},
+      {{2, 5, 7}, {2, 7, 3}, false, false},
+      {{3, 1, 4, 6}, {5, 6, 2}, false, false},
+      {{1, 33, 65}, {1, 65, 17}, false, false},
+      {{2, 7, 5}, {2, 7, 3}, true, false},
+      {{2, 5, 7}, {2, 3, 7}, false, true},
+      {{4, 7, 5}, {4, 3, 7}, true, true},
+      {{2, 3, 16, 64}, {2, 3, 16, 64}, false, true},
+      // large enough per batch item for oneDNN (the small ones run on our own kernel)
+      {{2, 70, 80}, {2, 80, 90}, false, false},
+      {{2, 80, 70}, {2, 90, 80}, true, true},
+      {{3, 1, 70, 80}, {2, 64, 80}, false, true},
+      {{1, 128, 64}, {1, 128, 64}, false, true}};
   for (const M& m : cases)
     check(
         "matmul " + m.a.to_string() + (m.ta ? "^T" : "") + " x " + m.b.to_string() +
@@ -258,7 +267,8 @@ TEST(CpuVsReference, MatMul) {
         return ops::matmul(v[0], constant(g, {10, 24}, 2), false, true);
       },
       kMatmul);
-  // Attention-like: scores scaled then masked (post-ops; the mask add broadcasts).
+  // Attention-like: scores scaled then masked (post-ops; the mask add broadcasts), small (our
+  // kernel) and large (oneDNN).
   check(
       "attention scores",
       {dyn("q", {-1, 2, -1, 8}, {1, 2, 5, 8}, {3, 2, 9, 8}),

@@ -140,8 +140,10 @@ struct Value {
   NodeId id = kNoNode;
 
   bool valid() const { return graph != nullptr && id >= 0; }
+  // The node; the reference is invalidated when the graph grows (the next builder call).
   const Node& node() const;
-  const Shape& shape() const;
+  // The output shape, by value (safe to keep while building).
+  Shape shape() const;
   DType dtype() const;
   int rank() const { return shape().rank(); }
   // Sets the node's debug name; returns the value for chaining.

@@ -17,6 +17,7 @@
 #include "broadcast.hpp"
 #include "cpu.hpp"
 #include "onednn.hpp"
+#include "small_matmul.hpp"
 #include "tensorgraph/core/error.hpp"
 #include "tensorgraph/runtime/vec_math.hpp"
 
@@ -59,6 +60,7 @@ struct MatmulState {
   std::size_t fused = 0;           // post-ops [0, fused) run inside oneDNN
   std::vector<BroadcastLayout> tail_layouts;  // per post-op from `fused` on (Add only)
   std::string impl;
+  std::optional<SmallMatmulPlan> small;  // our kernel instead of oneDNN (small batched shapes)
 };
 
 class MatmulKernel final : public Kernel {
@@ -108,8 +110,21 @@ class MatmulKernel final : public Kernel {
       state->empty = true;
       return {0, std::move(state)};
     }
-    // Try with every post-op inside oneDNN, then with fewer (the rest run afterwards).
     const std::size_t total = attrs_.post_ops.size();
+    if (!weights_mode_) {
+      const std::int64_t m = output.shape[-2], n = output.shape[-1];
+      const std::int64_t k = attrs_.transpose_a ? inputs[0].shape[-2] : inputs[0].shape[-1];
+      if (small_matmul_pays(m, n, k)) {
+        state->small = plan_small_matmul(inputs[0].shape, inputs[1].shape, output.shape,
+                                         attrs_.transpose_a, attrs_.transpose_b);
+        state->impl = "own small-matmul kernel";
+        state->fused = 0;  // every post-op runs after the product
+        add_tail_layouts(inputs, output, *state);
+        last_impl_ = state->impl;
+        return {0, std::move(state)};
+      }
+    }
+    // Try with every post-op inside oneDNN, then with fewer (the rest run afterwards).
     std::optional<dnnl::matmul::primitive_desc> pd;
     for (std::size_t fused = total + 1; fused-- > 0;) {
       try {
@@ -136,15 +151,7 @@ class MatmulKernel final : public Kernel {
       state->bias = onednn::unbound_memory(pd->bias_desc());
       if ((bias_f32_.raw() != nullptr)) onednn::set_handle(state->bias, bias_f32_.raw());
     }
-    for (std::size_t i = state->fused; i < total; ++i) {
-      const PostOp& p = attrs_.post_ops[i];
-      if (p.kind == PostOpKind::Add) {
-        const Shape shapes[] = {inputs[p.input].shape};
-        state->tail_layouts.push_back(make_broadcast_layout(output.shape, shapes));
-      } else {
-        state->tail_layouts.emplace_back();
-      }
-    }
+    add_tail_layouts(inputs, output, *state);
     last_impl_ = state->impl;
     const std::size_t scratch = pd->scratchpad_desc().get_size();
     return {scratch, std::move(state)};
@@ -153,6 +160,12 @@ class MatmulKernel final : public Kernel {
   void run(const KernelArgs& args) override {
     const auto& s = *static_cast<const MatmulState*>(args.state);
     if (s.empty) return;
+    if (s.small) {
+      small_matmul(*s.small, args.inputs[0].as<const float>(), args.inputs[1].as<const float>(),
+                   args.output.as<float>(), args.threads);
+      if (!attrs_.post_ops.empty()) run_tail(args, s);
+      return;
+    }
     dnnl_exec_arg_t list[kMaxArgs];
     int n = 0;
     onednn::set_handle(s.src, args.inputs[0].data);
@@ -258,6 +271,20 @@ class MatmulKernel final : public Kernel {
       }
     }
     return dnnl::matmul::primitive_desc(desc, attr, eng);
+  }
+
+  // Broadcast layouts of the post-op adds that run after the product.
+  void add_tail_layouts(std::span<const TensorRef> inputs, const TensorRef& output,
+                        MatmulState& state) const {
+    for (std::size_t i = state.fused; i < attrs_.post_ops.size(); ++i) {
+      const PostOp& p = attrs_.post_ops[i];
+      if (p.kind == PostOpKind::Add) {
+        const Shape shapes[] = {inputs[p.input].shape};
+        state.tail_layouts.push_back(make_broadcast_layout(output.shape, shapes));
+      } else {
+        state.tail_layouts.emplace_back();
+      }
+    }
   }
 
   static memory::dims contiguous_strides(const memory::dims& dims) {
