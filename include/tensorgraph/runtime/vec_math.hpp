@@ -38,15 +38,32 @@ inline VecF load(const float* p) {
 inline void store(float* p, VecF v) {
   std::memcpy(p, &v, sizeof v);
 }
+// Broadcasts (intrinsics: a lane-by-lane fill does not always compile to one broadcast).
 inline VecF splat(float x) {
+#if defined(__AVX512F__)
+  return _mm512_set1_ps(x);
+#elif defined(__AVX__)
+  return _mm256_set1_ps(x);
+#elif defined(__SSE2__)
+  return _mm_set1_ps(x);
+#else
   VecF v;
   for (int i = 0; i < kWidth; ++i) v[i] = x;
   return v;
+#endif
 }
 inline VecI splat_i(std::int32_t x) {
+#if defined(__AVX512F__)
+  return reinterpret_cast<VecI>(_mm512_set1_epi32(x));
+#elif defined(__AVX__)
+  return reinterpret_cast<VecI>(_mm256_set1_epi32(x));
+#elif defined(__SSE2__)
+  return reinterpret_cast<VecI>(_mm_set1_epi32(x));
+#else
   VecI v;
   for (int i = 0; i < kWidth; ++i) v[i] = x;
   return v;
+#endif
 }
 inline VecI as_int(VecF v) {
   return std::bit_cast<VecI>(v);

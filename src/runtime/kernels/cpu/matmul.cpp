@@ -65,7 +65,8 @@ struct MatmulState {
 
 class MatmulKernel final : public Kernel {
  public:
-  explicit MatmulKernel(const KernelContext& ctx) : op_(ctx.node().op), attrs_(ctx.node().attrs) {
+  explicit MatmulKernel(const KernelContext& ctx)
+      : op_(ctx.node().op), attrs_(ctx.node().attrs), max_threads_(std::max(ctx.threads, 1)) {
     const Node& node = ctx.node();
     const Tensor* w = ctx.constant_input(1);
     if (op_ == OpKind::Linear) {
@@ -121,7 +122,9 @@ class MatmulKernel final : public Kernel {
         state->fused = 0;  // every post-op runs after the product
         add_tail_layouts(inputs, output, *state);
         last_impl_ = state->impl;
-        return {0, std::move(state)};
+        const std::size_t scratch =
+            small_matmul_scratch_floats(*state->small) * sizeof(float) * static_cast<std::size_t>(max_threads_);
+        return {scratch, std::move(state)};
       }
     }
     // Try with every post-op inside oneDNN, then with fewer (the rest run afterwards).
@@ -162,7 +165,7 @@ class MatmulKernel final : public Kernel {
     if (s.empty) return;
     if (s.small) {
       small_matmul(*s.small, args.inputs[0].as<const float>(), args.inputs[1].as<const float>(),
-                   args.output.as<float>(), args.threads);
+                   args.output.as<float>(), reinterpret_cast<float*>(args.scratch), std::min(args.threads, max_threads_));
       if (!attrs_.post_ops.empty()) run_tail(args, s);
       return;
     }
@@ -406,6 +409,7 @@ class MatmulKernel final : public Kernel {
 
   OpKind op_;
   Attrs attrs_;
+  int max_threads_ = 1;
   bool weights_mode_ = false;
   std::int64_t k_ = 0, n_ = 0;
   memory::desc weights_src_desc_;

@@ -13,82 +13,58 @@ namespace {
 using vec::kWidth;
 using vec::VecF;
 
-float hsum(VecF v) {
-  float s = 0;
-  for (int i = 0; i < kWidth; ++i) s += v[i];
-  return s;
-}
-
-// Row i of C = A_i . B^T with B stored [n, k] (both contiguous along k).
-void row_dot(const float* a, const float* b, float* c, std::int64_t n, std::int64_t k) {
-  const std::int64_t kv = k / kWidth * kWidth;
+// C rows [r0, r0 + rows) (rows <= 4) of one batch item: C[i, :] = sum_p A(i, p) * B[p, :], with
+// B stored [k, n] (row stride n) and A(i, p) = a[i * a_row + p * a_col]. Register tiles of up to
+// 4 rows x 2 vectors: two loads of B feed eight FMAs.
+template <int kRows>
+void tile_rows(const float* a, std::int64_t a_row, std::int64_t a_col, const float* b, float* c, std::int64_t n,
+               std::int64_t k) {
   std::int64_t j = 0;
-  for (; j + 4 <= n; j += 4) {
-    const float* b0 = b + j * k;
-    const float* b1 = b0 + k;
-    const float* b2 = b1 + k;
-    const float* b3 = b2 + k;
-    VecF s0 = vec::splat(0.f), s1 = s0, s2 = s0, s3 = s0;
-    for (std::int64_t p = 0; p < kv; p += kWidth) {
-      const VecF x = vec::load(a + p);
-      s0 = vec::fmadd(x, vec::load(b0 + p), s0);
-      s1 = vec::fmadd(x, vec::load(b1 + p), s1);
-      s2 = vec::fmadd(x, vec::load(b2 + p), s2);
-      s3 = vec::fmadd(x, vec::load(b3 + p), s3);
+  for (; j + 2 * kWidth <= n; j += 2 * kWidth) {
+    VecF acc0[kRows], acc1[kRows];
+    for (int r = 0; r < kRows; ++r) acc0[r] = acc1[r] = vec::splat(0.f);
+    for (std::int64_t p = 0; p < k; ++p) {
+      const VecF b0 = vec::load(b + p * n + j), b1 = vec::load(b + p * n + j + kWidth);
+      for (int r = 0; r < kRows; ++r) {
+        const VecF x = vec::splat(a[r * a_row + p * a_col]);
+        acc0[r] = vec::fmadd(x, b0, acc0[r]);
+        acc1[r] = vec::fmadd(x, b1, acc1[r]);
+      }
     }
-    float r0 = hsum(s0), r1 = hsum(s1), r2 = hsum(s2), r3 = hsum(s3);
-    for (std::int64_t p = kv; p < k; ++p) {
-      r0 += a[p] * b0[p];
-      r1 += a[p] * b1[p];
-      r2 += a[p] * b2[p];
-      r3 += a[p] * b3[p];
+    for (int r = 0; r < kRows; ++r) {
+      vec::store(c + r * n + j, acc0[r]);
+      vec::store(c + r * n + j + kWidth, acc1[r]);
     }
-    c[j] = r0;
-    c[j + 1] = r1;
-    c[j + 2] = r2;
-    c[j + 3] = r3;
   }
-  for (; j < n; ++j) {
-    const float* bj = b + j * k;
-    VecF s = vec::splat(0.f);
-    for (std::int64_t p = 0; p < kv; p += kWidth)
-      s = vec::fmadd(vec::load(a + p), vec::load(bj + p), s);
-    float r = hsum(s);
-    for (std::int64_t p = kv; p < k; ++p) r += a[p] * bj[p];
-    c[j] = r;
+  for (; j + kWidth <= n; j += kWidth) {
+    VecF acc[kRows];
+    for (int r = 0; r < kRows; ++r) acc[r] = vec::splat(0.f);
+    for (std::int64_t p = 0; p < k; ++p) {
+      const VecF b0 = vec::load(b + p * n + j);
+      for (int r = 0; r < kRows; ++r) acc[r] = vec::fmadd(vec::splat(a[r * a_row + p * a_col]), b0, acc[r]);
+    }
+    for (int r = 0; r < kRows; ++r) vec::store(c + r * n + j, acc[r]);
   }
+  for (; j < n; ++j)
+    for (int r = 0; r < kRows; ++r) {
+      float acc = 0;
+      for (std::int64_t p = 0; p < k; ++p) acc += a[r * a_row + p * a_col] * b[p * n + j];
+      c[r * n + j] = acc;
+    }
 }
 
-// Row i of C = sum_p A[i, p] * B_p with B stored [k, n]; A[i, p] = a[p * a_step].
-void row_axpy(const float* a, std::int64_t a_step, const float* b, float* c, std::int64_t n,
-              std::int64_t k) {
-  constexpr std::int64_t kChunk = 4 * kWidth;  // columns held in registers
-  std::int64_t j0 = 0;
-  for (; j0 + kChunk <= n; j0 += kChunk) {
-    VecF c0 = vec::splat(0.f), c1 = c0, c2 = c0, c3 = c0;
-    for (std::int64_t p = 0; p < k; ++p) {
-      const VecF x = vec::splat(a[p * a_step]);
-      const float* bp = b + p * n + j0;
-      c0 = vec::fmadd(x, vec::load(bp), c0);
-      c1 = vec::fmadd(x, vec::load(bp + kWidth), c1);
-      c2 = vec::fmadd(x, vec::load(bp + 2 * kWidth), c2);
-      c3 = vec::fmadd(x, vec::load(bp + 3 * kWidth), c3);
-    }
-    vec::store(c + j0, c0);
-    vec::store(c + j0 + kWidth, c1);
-    vec::store(c + j0 + 2 * kWidth, c2);
-    vec::store(c + j0 + 3 * kWidth, c3);
-  }
-  for (; j0 + kWidth <= n; j0 += kWidth) {
-    VecF acc = vec::splat(0.f);
-    for (std::int64_t p = 0; p < k; ++p)
-      acc = vec::fmadd(vec::splat(a[p * a_step]), vec::load(b + p * n + j0), acc);
-    vec::store(c + j0, acc);
-  }
-  for (std::int64_t j = j0; j < n; ++j) {
-    float acc = 0;
-    for (std::int64_t p = 0; p < k; ++p) acc += a[p * a_step] * b[p * n + j];
-    c[j] = acc;
+// One batch item, rows [row_begin, row_end).
+void item_rows(const SmallMatmulPlan& pl, const float* a, const float* b, float* c, std::int64_t row_begin,
+               std::int64_t row_end) {
+  const std::int64_t a_row = pl.transpose_a ? 1 : pl.k;  // A(i, p) = a[i * a_row + p * a_col]
+  const std::int64_t a_col = pl.transpose_a ? pl.m : 1;
+  std::int64_t i = row_begin;
+  for (; i + 4 <= row_end; i += 4) tile_rows<4>(a + i * a_row, a_row, a_col, b, c + i * pl.n, pl.n, pl.k);
+  switch (row_end - i) {
+    case 3: tile_rows<3>(a + i * a_row, a_row, a_col, b, c + i * pl.n, pl.n, pl.k); break;
+    case 2: tile_rows<2>(a + i * a_row, a_row, a_col, b, c + i * pl.n, pl.n, pl.k); break;
+    case 1: tile_rows<1>(a + i * a_row, a_row, a_col, b, c + i * pl.n, pl.n, pl.k); break;
+    default: break;
   }
 }
 
@@ -134,40 +110,43 @@ SmallMatmulPlan plan_small_matmul(const Shape& a, const Shape& b, const Shape& o
 }
 
 bool small_matmul_pays(std::int64_t m, std::int64_t n, std::int64_t k) {
-  // Measured on AVX2 (benchmarks/RESULTS.md): below about this much work per batch item the
-  // fixed cost of a oneDNN call dominates.
-  return m * n * k <= 64 * 64 * 64;
+  // Measured on AVX2 against oneDNN's batched gemm:jit (benchmarks/RESULTS.md, attention scores
+  // of 12 heads): on par at 16 tokens (16x16x64 per head), slower from 32 tokens on. Used only
+  // where it is on par or better; it also makes no allocation, unlike a oneDNN execution.
+  return m * n * k <= 32 * 32 * 32;
 }
 
-void small_matmul(const SmallMatmulPlan& p, const float* a, const float* b, float* c, int threads) {
+std::size_t small_matmul_scratch_floats(const SmallMatmulPlan& p) {
+  return p.transpose_b ? static_cast<std::size_t>(p.k * p.n) : 0;
+}
+
+void small_matmul(const SmallMatmulPlan& p, const float* a, const float* b, float* c, float* scratch,
+                  int threads) {
   const std::int64_t batches = static_cast<std::int64_t>(p.a_offsets.size());
-  const std::int64_t rows = batches * p.m;
-  auto do_row = [&](std::int64_t r) {
-    const std::int64_t bi = r / p.m, i = r % p.m;
+  const std::size_t per_thread = small_matmul_scratch_floats(p);
+  // Work item: one batch item (its B^T is packed once into the thread's scratch).
+  auto do_item = [&](std::int64_t bi, float* pack) {
     const float* ab = a + p.a_offsets[bi];
     const float* bb = b + p.b_offsets[bi];
-    float* cr = c + r * p.n;
-    if (!p.transpose_a && p.transpose_b) {
-      row_dot(ab + i * p.k, bb, cr, p.n, p.k);
-    } else if (!p.transpose_b) {
-      // A row i: contiguous (a_step 1) or, transposed, a column of the stored [k, m] (step m).
-      row_axpy(p.transpose_a ? ab + i : ab + i * p.k, p.transpose_a ? p.m : 1, bb, cr, p.n, p.k);
-    } else {  // both transposed: rare, plain loops
-      for (std::int64_t j = 0; j < p.n; ++j) {
-        float acc = 0;
-        for (std::int64_t q = 0; q < p.k; ++q) acc += ab[q * p.m + i] * bb[j * p.k + q];
-        cr[j] = acc;
-      }
+    if (p.transpose_b) {  // B stored [n, k]: pack to [k, n] so that rows of B are contiguous
+      for (std::int64_t j = 0; j < p.n; ++j)
+        for (std::int64_t q = 0; q < p.k; ++q) pack[q * p.n + j] = bb[j * p.k + q];
+      bb = pack;
     }
+    item_rows(p, ab, bb, c + bi * p.m * p.n, 0, p.m);
   };
-  const double flops = 2.0 * static_cast<double>(rows) * static_cast<double>(p.n * p.k);
-  const int nt = flops < 2e5 ? 1 : static_cast<int>(std::min<std::int64_t>(threads, rows));
+  const double flops = 2.0 * static_cast<double>(batches * p.m) * static_cast<double>(p.n * p.k);
+  const int nt = flops < 2e6 ? 1 : static_cast<int>(std::min<std::int64_t>(threads, batches));
   if (nt <= 1) {
-    for (std::int64_t r = 0; r < rows; ++r) do_row(r);
+    for (std::int64_t bi = 0; bi < batches; ++bi) do_item(bi, scratch);
     return;
   }
-#pragma omp parallel for num_threads(nt) schedule(static)
-  for (std::int64_t r = 0; r < rows; ++r) do_row(r);
+#pragma omp parallel num_threads(nt)
+  {
+    float* pack = scratch + static_cast<std::size_t>(omp_get_thread_num()) * per_thread;
+#pragma omp for schedule(static)
+    for (std::int64_t bi = 0; bi < batches; ++bi) do_item(bi, pack);
+  }
 }
 
 }  // namespace tensorgraph::runtime::cpu

@@ -1,8 +1,9 @@
 #pragma once
 // A batched matrix product for the small shapes of attention (per batch item a few rows and
-// columns, K around 64), where a oneDNN primitive's fixed cost per call outweighs the math:
-// dot products of contiguous rows (A B^T, e.g. Q K^T) or sums of scaled rows (A B, e.g. P V) on
-// SIMD vectors, OpenMP over rows when there is enough work.
+// columns, K around 64), where a oneDNN primitive's fixed cost per call outweighs the math.
+// Register tiles of 4 rows x 2 SIMD vectors accumulate scaled rows of B (B^T, as in Q K^T, is
+// packed first into per-thread scratch); OpenMP over batch items when there is enough work.
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -21,7 +22,9 @@ SmallMatmulPlan plan_small_matmul(const Shape& a, const Shape& b, const Shape& o
                                   bool transpose_a, bool transpose_b);
 // True when the shapes are small enough for small_matmul to beat a oneDNN call.
 bool small_matmul_pays(std::int64_t m, std::int64_t n, std::int64_t k);
+// Scratch floats per thread (for packing B^T).
+std::size_t small_matmul_scratch_floats(const SmallMatmulPlan& plan);
 void small_matmul(const SmallMatmulPlan& plan, const float* a, const float* b, float* c,
-                  int threads);
+                  float* scratch, int threads);
 
 }  // namespace tensorgraph::runtime::cpu
