@@ -192,6 +192,11 @@ struct PoolState {
   bool empty = false;
   dnnl::pooling_forward prim;
   memory src, dst, scratchpad;
+  // Blocked activations (nChw8c / nChw16c): oneDNN's pooling on plain NCHW is a simple loop,
+  // several times slower than its JIT kernels plus the two reorders.
+  std::optional<dnnl::reorder> src_in, dst_out;
+  memory src_plain, dst_plain;
+  std::size_t scratchpad_bytes = 0, src_offset = 0, dst_offset = 0;
   std::string impl;
 };
 
@@ -210,39 +215,68 @@ class PoolKernel final : public Kernel {
       s->empty = true;
       return {0, std::move(s)};
     }
-    const auto alg = op_ == OpKind::MaxPool2d   ? dnnl::algorithm::pooling_max
-                     : attrs_.count_include_pad ? dnnl::algorithm::pooling_avg_include_padding
-                                                : dnnl::algorithm::pooling_avg_exclude_padding;
-    const memory::desc src_md = onednn::plain_desc(inputs[0].shape, DType::F32);
-    const memory::desc dst_md = onednn::plain_desc(output.shape, DType::F32);
-    const memory::dims padding{attrs_.padding[0], attrs_.padding[1]};
-    dnnl::primitive_attr attr;
-    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-    const dnnl::pooling_forward::desc desc(dnnl::prop_kind::forward_inference, alg, src_md, dst_md,
-                                           {attrs_.stride[0], attrs_.stride[1]},
-                                           {attrs_.kernel[0], attrs_.kernel[1]}, padding, padding);
-    const dnnl::pooling_forward::primitive_desc pd(desc, attr, onednn::engine());
-    s->impl = onednn::impl_name(pd);
-    s->prim = dnnl::pooling_forward(pd);
-    s->src = onednn::unbound_memory(pd.src_desc());
-    s->dst = onednn::unbound_memory(pd.dst_desc());
-    s->scratchpad = onednn::unbound_memory(pd.scratchpad_desc());
+    const memory::desc src_plain = onednn::plain_desc(inputs[0].shape, DType::F32);
+    const memory::desc dst_plain = onednn::plain_desc(output.shape, DType::F32);
+    const bool wide = dnnl::get_effective_cpu_isa() >= dnnl::cpu_isa::avx512_core;
+    const memory::desc src_blocked(onednn::dims_of(inputs[0].shape), memory::data_type::f32,
+                                   wide ? memory::format_tag::aBcd16b : memory::format_tag::aBcd8b);
+    const memory::desc dst_any(onednn::dims_of(output.shape), memory::data_type::f32,
+                               memory::format_tag::any);
+    std::optional<dnnl::pooling_forward::primitive_desc> pd;
+    try {
+      pd = make_pd(src_blocked, dst_any);
+      if (onednn::impl_name(*pd).find("jit") == std::string::npos) pd.reset();
+    } catch (const dnnl::error&) {
+      pd.reset();
+    }
+    if (!pd) pd = make_pd(src_plain, dst_plain);
+    s->impl = onednn::impl_name(*pd);
+    s->prim = dnnl::pooling_forward(*pd);
+    s->src = onednn::unbound_memory(pd->src_desc());
+    s->dst = onednn::unbound_memory(pd->dst_desc());
+    s->scratchpad = onednn::unbound_memory(pd->scratchpad_desc());
+    s->scratchpad_bytes = pd->scratchpad_desc().get_size();
+    std::size_t offset = align_up(s->scratchpad_bytes);
+    if (pd->src_desc() != src_plain) {
+      s->src_plain = onednn::unbound_memory(src_plain);
+      s->src_in = dnnl::reorder(s->src_plain, s->src);
+      s->src_offset = offset;
+      offset += align_up(pd->src_desc().get_size());
+    }
+    if (pd->dst_desc() != dst_plain) {
+      s->dst_plain = onednn::unbound_memory(dst_plain);
+      s->dst_out = dnnl::reorder(s->dst, s->dst_plain);
+      s->dst_offset = offset;
+      offset += align_up(pd->dst_desc().get_size());
+    }
     last_impl_ = s->impl;
-    return {pd.scratchpad_desc().get_size(), std::move(s)};
+    return {offset, std::move(s)};
   }
 
   void run(const KernelArgs& args) override {
     const auto& s = *static_cast<const PoolState*>(args.state);
     if (s.empty) return;
-    onednn::set_handle(s.src, args.inputs[0].data);
-    onednn::set_handle(s.dst, args.output.data);
-    if (args.scratch) {
-      onednn::set_handle(s.scratchpad, args.scratch);
+    std::byte* scratch = args.scratch;
+    if (s.src_in) {
+      onednn::set_handle(s.src_plain, args.inputs[0].data);
+      onednn::set_handle(s.src, scratch + s.src_offset);
+      onednn::execute(*s.src_in, {{DNNL_ARG_FROM, s.src_plain.get()}, {DNNL_ARG_TO, s.src.get()}});
+    } else {
+      onednn::set_handle(s.src, args.inputs[0].data);
+    }
+    onednn::set_handle(s.dst,
+                       s.dst_out ? static_cast<void*>(scratch + s.dst_offset) : args.output.data);
+    if (s.scratchpad_bytes) {
+      onednn::set_handle(s.scratchpad, scratch);
       onednn::execute(s.prim, {{DNNL_ARG_SRC, s.src.get()},
                                {DNNL_ARG_DST, s.dst.get()},
                                {DNNL_ARG_SCRATCHPAD, s.scratchpad.get()}});
     } else {
       onednn::execute(s.prim, {{DNNL_ARG_SRC, s.src.get()}, {DNNL_ARG_DST, s.dst.get()}});
+    }
+    if (s.dst_out) {
+      onednn::set_handle(s.dst_plain, args.output.data);
+      onednn::execute(*s.dst_out, {{DNNL_ARG_FROM, s.dst.get()}, {DNNL_ARG_TO, s.dst_plain.get()}});
     }
   }
 
@@ -251,6 +285,20 @@ class PoolKernel final : public Kernel {
   }
 
  private:
+  dnnl::pooling_forward::primitive_desc make_pd(const memory::desc& src,
+                                                const memory::desc& dst) const {
+    const auto alg = op_ == OpKind::MaxPool2d   ? dnnl::algorithm::pooling_max
+                     : attrs_.count_include_pad ? dnnl::algorithm::pooling_avg_include_padding
+                                                : dnnl::algorithm::pooling_avg_exclude_padding;
+    const memory::dims padding{attrs_.padding[0], attrs_.padding[1]};
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    const dnnl::pooling_forward::desc desc(dnnl::prop_kind::forward_inference, alg, src, dst,
+                                           {attrs_.stride[0], attrs_.stride[1]},
+                                           {attrs_.kernel[0], attrs_.kernel[1]}, padding, padding);
+    return dnnl::pooling_forward::primitive_desc(desc, attr, onednn::engine());
+  }
+
   OpKind op_;
   Attrs attrs_;
   std::string last_impl_;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -113,14 +114,29 @@ double cost_of(Code c) {
   }
 }
 
+// Two independent vectors per iteration give the out-of-order core work to overlap the long
+// dependency chains of exp/tanh/gelu.
 template <typename F>
 inline void map1(float* d, const float* a, std::int64_t nvec, F f) {
-  for (std::int64_t j = 0; j < nvec; ++j) vec::store(d + j * kWidth, f(vec::load(a + j * kWidth)));
+  std::int64_t j = 0;
+  for (; j + 2 <= nvec; j += 2) {
+    const VecF x0 = vec::load(a + j * kWidth), x1 = vec::load(a + (j + 1) * kWidth);
+    const VecF y0 = f(x0), y1 = f(x1);
+    vec::store(d + j * kWidth, y0);
+    vec::store(d + (j + 1) * kWidth, y1);
+  }
+  if (j < nvec) vec::store(d + j * kWidth, f(vec::load(a + j * kWidth)));
 }
 template <typename F>
 inline void map2(float* d, const float* a, const float* b, std::int64_t nvec, F f) {
-  for (std::int64_t j = 0; j < nvec; ++j)
-    vec::store(d + j * kWidth, f(vec::load(a + j * kWidth), vec::load(b + j * kWidth)));
+  std::int64_t j = 0;
+  for (; j + 2 <= nvec; j += 2) {
+    const VecF y0 = f(vec::load(a + j * kWidth), vec::load(b + j * kWidth));
+    const VecF y1 = f(vec::load(a + (j + 1) * kWidth), vec::load(b + (j + 1) * kWidth));
+    vec::store(d + j * kWidth, y0);
+    vec::store(d + (j + 1) * kWidth, y1);
+  }
+  if (j < nvec) vec::store(d + j * kWidth, f(vec::load(a + j * kWidth), vec::load(b + j * kWidth)));
 }
 
 void apply(const Instr& ins, float* d, const float* a, const float* b, std::int64_t nvec) {
@@ -326,25 +342,13 @@ class ElementwiseKernel final : public Kernel {
 
 // ---- where ----------------------------------------------------------------------------------
 
-bool nonzero(DType dtype, const void* p, std::int64_t i) {
-  switch (dtype) {
-    case DType::F32:
-      return static_cast<const float*>(p)[i] != 0.f;
-    case DType::F64:
-      return static_cast<const double*>(p)[i] != 0.0;
-    case DType::F16:
-    case DType::BF16:
-      return (static_cast<const std::uint16_t*>(p)[i] & 0x7FFF) != 0;
-    case DType::I8:
-    case DType::U8:
-    case DType::Bool:
-      return static_cast<const std::uint8_t*>(p)[i] != 0;
-    case DType::I32:
-      return static_cast<const std::int32_t*>(p)[i] != 0;
-    case DType::I64:
-      return static_cast<const std::int64_t*>(p)[i] != 0;
-  }
-  return false;
+// The condition as a typed value: loops are instantiated per (value size, condition type).
+template <typename C>
+inline bool truthy(C v) {
+  if constexpr (std::is_same_v<C, std::uint16_t>)
+    return (v & 0x7FFFu) != 0;  // f16/bf16: any non-zero magnitude (-0 is false)
+  else
+    return v != C{0};
 }
 
 class WhereKernel final : public Kernel {
@@ -356,20 +360,18 @@ class WhereKernel final : public Kernel {
   }
   void run(const KernelArgs& args) override {
     const auto& layout = *static_cast<const BroadcastLayout*>(args.state);
-    const TensorRef& cond = args.inputs[0];
-    const std::size_t size = dtype_size(args.output.dtype);
-    switch (size) {
+    switch (dtype_size(args.output.dtype)) {
       case 1:
-        loop<std::uint8_t>(args, layout, cond);
+        by_condition<std::uint8_t>(args, layout);
         break;
       case 2:
-        loop<std::uint16_t>(args, layout, cond);
+        by_condition<std::uint16_t>(args, layout);
         break;
       case 4:
-        loop<std::uint32_t>(args, layout, cond);
+        by_condition<std::uint32_t>(args, layout);
         break;
       default:
-        loop<std::uint64_t>(args, layout, cond);
+        by_condition<std::uint64_t>(args, layout);
         break;
     }
   }
@@ -377,7 +379,35 @@ class WhereKernel final : public Kernel {
 
  private:
   template <typename T>
-  static void loop(const KernelArgs& args, const BroadcastLayout& layout, const TensorRef& cond) {
+  static void by_condition(const KernelArgs& args, const BroadcastLayout& layout) {
+    switch (args.inputs[0].dtype) {
+      case DType::F32:
+        loop<T, float>(args, layout);
+        break;
+      case DType::F64:
+        loop<T, double>(args, layout);
+        break;
+      case DType::F16:
+      case DType::BF16:
+        loop<T, std::uint16_t>(args, layout);
+        break;
+      case DType::I32:
+        loop<T, std::int32_t>(args, layout);
+        break;
+      case DType::I64:
+        loop<T, std::int64_t>(args, layout);
+        break;
+      case DType::I8:
+      case DType::U8:
+      case DType::Bool:
+        loop<T, std::uint8_t>(args, layout);
+        break;
+    }
+  }
+
+  template <typename T, typename C>
+  static void loop(const KernelArgs& args, const BroadcastLayout& layout) {
+    const auto* cond = static_cast<const C*>(args.inputs[0].data);
     const auto* a = static_cast<const T*>(args.inputs[1].data);
     const auto* b = static_cast<const T*>(args.inputs[2].data);
     auto* y = static_cast<T*>(args.output.data);
@@ -387,9 +417,11 @@ class WhereKernel final : public Kernel {
     for (std::int64_t r = 0; r < layout.rows; ++r) {
       layout.row_offsets(r, off);
       T* yr = y + r * layout.inner;
+      const C* cr = cond + off[0];
+      const T* ar = a + off[1];
+      const T* br = b + off[2];
       for (std::int64_t i = 0; i < layout.inner; ++i)
-        yr[i] = nonzero(cond.dtype, cond.data, off[0] + i * sc) ? a[off[1] + i * sa]
-                                                                : b[off[2] + i * sb];
+        yr[i] = truthy(cr[i * sc]) ? ar[i * sa] : br[i * sb];
     }
   }
 };

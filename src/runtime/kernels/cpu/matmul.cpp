@@ -122,8 +122,8 @@ class MatmulKernel final : public Kernel {
         state->fused = 0;  // every post-op runs after the product
         add_tail_layouts(inputs, output, *state);
         last_impl_ = state->impl;
-        const std::size_t scratch =
-            small_matmul_scratch_floats(*state->small) * sizeof(float) * static_cast<std::size_t>(max_threads_);
+        const std::size_t scratch = small_matmul_scratch_floats(*state->small) * sizeof(float) *
+                                    static_cast<std::size_t>(max_threads_);
         return {scratch, std::move(state)};
       }
     }
@@ -165,7 +165,8 @@ class MatmulKernel final : public Kernel {
     if (s.empty) return;
     if (s.small) {
       small_matmul(*s.small, args.inputs[0].as<const float>(), args.inputs[1].as<const float>(),
-                   args.output.as<float>(), reinterpret_cast<float*>(args.scratch), std::min(args.threads, max_threads_));
+                   args.output.as<float>(), reinterpret_cast<float*>(args.scratch),
+                   std::min(args.threads, max_threads_));
       if (!attrs_.post_ops.empty()) run_tail(args, s);
       return;
     }

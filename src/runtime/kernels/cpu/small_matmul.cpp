@@ -17,8 +17,8 @@ using vec::VecF;
 // B stored [k, n] (row stride n) and A(i, p) = a[i * a_row + p * a_col]. Register tiles of up to
 // 4 rows x 2 vectors: two loads of B feed eight FMAs.
 template <int kRows>
-void tile_rows(const float* a, std::int64_t a_row, std::int64_t a_col, const float* b, float* c, std::int64_t n,
-               std::int64_t k) {
+void tile_rows(const float* a, std::int64_t a_row, std::int64_t a_col, const float* b, float* c,
+               std::int64_t n, std::int64_t k) {
   std::int64_t j = 0;
   for (; j + 2 * kWidth <= n; j += 2 * kWidth) {
     VecF acc0[kRows], acc1[kRows];
@@ -41,7 +41,8 @@ void tile_rows(const float* a, std::int64_t a_row, std::int64_t a_col, const flo
     for (int r = 0; r < kRows; ++r) acc[r] = vec::splat(0.f);
     for (std::int64_t p = 0; p < k; ++p) {
       const VecF b0 = vec::load(b + p * n + j);
-      for (int r = 0; r < kRows; ++r) acc[r] = vec::fmadd(vec::splat(a[r * a_row + p * a_col]), b0, acc[r]);
+      for (int r = 0; r < kRows; ++r)
+        acc[r] = vec::fmadd(vec::splat(a[r * a_row + p * a_col]), b0, acc[r]);
     }
     for (int r = 0; r < kRows; ++r) vec::store(c + r * n + j, acc[r]);
   }
@@ -54,17 +55,25 @@ void tile_rows(const float* a, std::int64_t a_row, std::int64_t a_col, const flo
 }
 
 // One batch item, rows [row_begin, row_end).
-void item_rows(const SmallMatmulPlan& pl, const float* a, const float* b, float* c, std::int64_t row_begin,
-               std::int64_t row_end) {
+void item_rows(const SmallMatmulPlan& pl, const float* a, const float* b, float* c,
+               std::int64_t row_begin, std::int64_t row_end) {
   const std::int64_t a_row = pl.transpose_a ? 1 : pl.k;  // A(i, p) = a[i * a_row + p * a_col]
   const std::int64_t a_col = pl.transpose_a ? pl.m : 1;
   std::int64_t i = row_begin;
-  for (; i + 4 <= row_end; i += 4) tile_rows<4>(a + i * a_row, a_row, a_col, b, c + i * pl.n, pl.n, pl.k);
+  for (; i + 4 <= row_end; i += 4)
+    tile_rows<4>(a + i * a_row, a_row, a_col, b, c + i * pl.n, pl.n, pl.k);
   switch (row_end - i) {
-    case 3: tile_rows<3>(a + i * a_row, a_row, a_col, b, c + i * pl.n, pl.n, pl.k); break;
-    case 2: tile_rows<2>(a + i * a_row, a_row, a_col, b, c + i * pl.n, pl.n, pl.k); break;
-    case 1: tile_rows<1>(a + i * a_row, a_row, a_col, b, c + i * pl.n, pl.n, pl.k); break;
-    default: break;
+    case 3:
+      tile_rows<3>(a + i * a_row, a_row, a_col, b, c + i * pl.n, pl.n, pl.k);
+      break;
+    case 2:
+      tile_rows<2>(a + i * a_row, a_row, a_col, b, c + i * pl.n, pl.n, pl.k);
+      break;
+    case 1:
+      tile_rows<1>(a + i * a_row, a_row, a_col, b, c + i * pl.n, pl.n, pl.k);
+      break;
+    default:
+      break;
   }
 }
 
@@ -120,8 +129,8 @@ std::size_t small_matmul_scratch_floats(const SmallMatmulPlan& p) {
   return p.transpose_b ? static_cast<std::size_t>(p.k * p.n) : 0;
 }
 
-void small_matmul(const SmallMatmulPlan& p, const float* a, const float* b, float* c, float* scratch,
-                  int threads) {
+void small_matmul(const SmallMatmulPlan& p, const float* a, const float* b, float* c,
+                  float* scratch, int threads) {
   const std::int64_t batches = static_cast<std::int64_t>(p.a_offsets.size());
   const std::size_t per_thread = small_matmul_scratch_floats(p);
   // Work item: one batch item (its B^T is packed once into the thread's scratch).
