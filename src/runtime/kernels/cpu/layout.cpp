@@ -128,13 +128,26 @@ class TransposeKernel final : public Kernel {
         }
         return;
       }
-      constexpr std::int64_t kTile = 16;
+      // 8x8 tiles through a small buffer: the reads walk the source contiguously (r_stride is
+      // 1 in a plain 2-D transpose) and the writes walk the destination contiguously.
+      constexpr std::int64_t kTile = 8;
+      T tile[kTile][kTile];
       for (std::int64_t i0 = 0; i0 < rr; i0 += kTile)
         for (std::int64_t j0 = 0; j0 < c; j0 += kTile) {
-          const std::int64_t i1 = std::min(rr, i0 + kTile), j1 = std::min(c, j0 + kTile);
-          for (std::int64_t i = i0; i < i1; ++i)
-            for (std::int64_t j = j0; j < j1; ++j)
-              dst[i * c + j] = src[i * r_stride + j * c_stride];
+          const std::int64_t ni = std::min(rr - i0, kTile), nj = std::min(c - j0, kTile);
+          const T* s0 = src + i0 * r_stride + j0 * c_stride;
+          T* d0 = dst + i0 * c + j0;
+          if (ni == kTile && nj == kTile) {  // constant bounds: fully unrolled
+            for (std::int64_t j = 0; j < kTile; ++j)
+              for (std::int64_t i = 0; i < kTile; ++i) tile[i][j] = s0[i * r_stride + j * c_stride];
+            for (std::int64_t i = 0; i < kTile; ++i)
+              for (std::int64_t j = 0; j < kTile; ++j) d0[i * c + j] = tile[i][j];
+            continue;
+          }
+          for (std::int64_t j = 0; j < nj; ++j)
+            for (std::int64_t i = 0; i < ni; ++i) tile[i][j] = s0[i * r_stride + j * c_stride];
+          for (std::int64_t i = 0; i < ni; ++i)
+            for (std::int64_t j = 0; j < nj; ++j) d0[i * c + j] = tile[i][j];
         }
     };
     const int nt = threads_for(args.output.nbytes(), args.threads, l.rows);
