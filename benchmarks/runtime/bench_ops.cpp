@@ -219,6 +219,7 @@ void BM_LinearEngine(benchmark::State& state) {
   g.output("y", ops::linear(x, g.constant(d.w), g.constant(d.b)));
   CompileOptions opts;
   opts.threads = static_cast<int>(state.range(0));
+  set_num_threads(opts.threads);  // as the direct call does (a session would restore it otherwise)
   Session s = compile(g, opts);
   std::vector<Tensor> inputs{d.x};
   std::vector<Tensor> outputs = s.allocate_outputs(inputs);
