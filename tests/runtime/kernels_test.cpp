@@ -518,3 +518,62 @@ TEST(CpuVsReference, OneThreadAndFour) {
 
 }  // namespace
 }  // namespace tensorgraph
+
+namespace tensorgraph {
+namespace {
+
+// A DistilBERT-style transformer layer (attention + feed-forward, post-norm) built from the
+// ops: the path the DistilBERT issue takes, checked end to end with dynamic batch and sequence.
+Value transformer_layer(Graph& g, Value x, Value mask, std::int64_t dim, std::int64_t heads, std::int64_t hidden) {
+  const std::int64_t dh = dim / heads;
+  std::uint32_t seed = 100;
+  auto lin = [&](Value in, std::int64_t out, std::int64_t inner) {
+    Value w = constant(g, {out, inner}, seed++);
+    Value b = constant(g, {out}, seed++);
+    return ops::linear(in, w, b);
+  };
+  auto norm = [&](Value in) {
+    Value w = constant(g, {dim}, seed++);
+    Value b = constant(g, {dim}, seed++);
+    return ops::layer_norm(in, w, b, 1e-12f);
+  };
+  auto split = [&](Value t) { return ops::permute(ops::reshape(t, {0, 0, heads, dh}), {0, 2, 1, 3}); };
+  Value q = split(lin(x, dim, dim)) / std::sqrt(static_cast<float>(dh));
+  Value k = split(lin(x, dim, dim));
+  Value v = split(lin(x, dim, dim));
+  Value bias = ops::reshape((1.0f - mask) * -10000.0f, {0, 1, 1, -1});
+  Value w = ops::softmax(ops::matmul(q, k, false, true) + bias);
+  Value ctx = ops::reshape(ops::permute(ops::matmul(w, v), {0, 2, 1, 3}), {0, 0, dim});
+  Value x1 = norm(lin(ctx, dim, dim) + x);
+  Value h = ops::gelu(lin(x1, hidden, dim));
+  return norm(lin(h, dim, hidden) + x1);
+}
+
+TEST(CpuVsReference, TransformerLayer) {
+  check("transformer layer", {dyn("x", {-1, -1, 64}, {1, 7, 64}, {3, 20, 64}), dyn("mask", {-1, -1}, {1, 7}, {3, 20}, Fill::Bool)},
+        [](Graph& g, const std::vector<Value>& v) { return transformer_layer(g, v[0], v[1], 64, 4, 128); },
+        {1e-4, 1e-4});
+  // Its plan: gelu and both residual adds are oneDNN post-ops of the linears.
+  Graph g;
+  Value x = g.input("x", DType::F32, {-1, -1, 64});
+  Value mask = g.input("mask", DType::F32, {-1, -1});
+  g.output("y", transformer_layer(g, x, mask, 64, 4, 128));
+  Session s = compile(g);
+  const PlanInfo info = s.plan(std::vector<Shape>{{2, 9, 64}, {2, 9}});
+  int linears = 0, with_gelu = 0, with_add = 0;
+  for (const PlannedStep& step : info.steps) {
+    if (step.op != OpKind::Linear) continue;
+    ++linears;
+    for (const std::string& f : step.fused) {
+      with_gelu += f == "gelu" ? 1 : 0;
+      with_add += f == "add" ? 1 : 0;
+    }
+  }
+  EXPECT_EQ(linears, 6);
+  EXPECT_EQ(with_gelu, 1);
+  EXPECT_EQ(with_add, 2);
+  EXPECT_LT(info.arena_bytes, info.intermediate_bytes + info.scratch_bytes);
+}
+
+}  // namespace
+}  // namespace tensorgraph
