@@ -330,25 +330,33 @@ void BM_TransformerLayer(benchmark::State& state) {
     Value b = g.constant(random_tensor({kDim}, seed++));
     return ops::layer_norm(in, w, b, 1e-12f);
   };
-  auto split = [&](Value t) { return ops::permute(ops::reshape(t, {0, 0, kHeads, kHead}), {0, 2, 1, 3}); };
+  auto split = [&](Value t) {
+    return ops::permute(ops::reshape(t, {0, 0, kHeads, kHead}), {0, 2, 1, 3});
+  };
   Value q = split(lin(x, kDim, kDim)) / 8.0f;
   Value k = split(lin(x, kDim, kDim));
   Value v = split(lin(x, kDim, kDim));
-  Value scores = ops::matmul(q, k, false, true) + ops::reshape((1.0f - mask) * -10000.0f, {0, 1, 1, -1});
-  Value ctx = ops::reshape(ops::permute(ops::matmul(ops::softmax(scores), v), {0, 2, 1, 3}), {0, 0, kDim});
+  Value scores =
+      ops::matmul(q, k, false, true) + ops::reshape((1.0f - mask) * -10000.0f, {0, 1, 1, -1});
+  Value ctx =
+      ops::reshape(ops::permute(ops::matmul(ops::softmax(scores), v), {0, 2, 1, 3}), {0, 0, kDim});
   Value x1 = norm(lin(ctx, kDim, kDim) + x);
   g.output("y", norm(lin(ops::gelu(lin(x1, kHidden, kDim)), kDim, kHidden) + x1));
   CompileOptions opts;
   opts.threads = threads;
   set_num_threads(threads);
   Session s = compile(g, opts);
-  std::vector<Tensor> inputs{random_tensor({1, seq, kDim}, 99), Tensor::from<float>({1, seq}, std::vector<float>(seq, 1.f))};
+  std::vector<Tensor> inputs{random_tensor({1, seq, kDim}, 99),
+                             Tensor::from<float>({1, seq}, std::vector<float>(seq, 1.f))};
   std::vector<Tensor> outputs = s.allocate_outputs(inputs);
   s.run(inputs, outputs);
   for (auto _ : state) s.run(inputs, outputs);
-  const double flops = 2.0 * seq * (4.0 * kDim * kDim + 2.0 * kDim * kHidden) + 4.0 * seq * seq * kDim;
-  state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-  state.SetLabel(std::to_string(s.plan(std::vector<Shape>{{1, seq, kDim}, {1, seq}}).steps.size()) + " steps");
+  const double flops =
+      2.0 * seq * (4.0 * kDim * kDim + 2.0 * kDim * kHidden) + 4.0 * seq * seq * kDim;
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(std::to_string(s.plan(std::vector<Shape>{{1, seq, kDim}, {1, seq}}).steps.size()) +
+                 " steps");
 }
 
 }  // namespace

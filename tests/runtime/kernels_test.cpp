@@ -524,7 +524,8 @@ namespace {
 
 // A DistilBERT-style transformer layer (attention + feed-forward, post-norm) built from the
 // ops: the path the DistilBERT issue takes, checked end to end with dynamic batch and sequence.
-Value transformer_layer(Graph& g, Value x, Value mask, std::int64_t dim, std::int64_t heads, std::int64_t hidden) {
+Value transformer_layer(Graph& g, Value x, Value mask, std::int64_t dim, std::int64_t heads,
+                        std::int64_t hidden) {
   const std::int64_t dh = dim / heads;
   std::uint32_t seed = 100;
   auto lin = [&](Value in, std::int64_t out, std::int64_t inner) {
@@ -537,7 +538,9 @@ Value transformer_layer(Graph& g, Value x, Value mask, std::int64_t dim, std::in
     Value b = constant(g, {dim}, seed++);
     return ops::layer_norm(in, w, b, 1e-12f);
   };
-  auto split = [&](Value t) { return ops::permute(ops::reshape(t, {0, 0, heads, dh}), {0, 2, 1, 3}); };
+  auto split = [&](Value t) {
+    return ops::permute(ops::reshape(t, {0, 0, heads, dh}), {0, 2, 1, 3});
+  };
   Value q = split(lin(x, dim, dim)) / std::sqrt(static_cast<float>(dh));
   Value k = split(lin(x, dim, dim));
   Value v = split(lin(x, dim, dim));
@@ -550,8 +553,12 @@ Value transformer_layer(Graph& g, Value x, Value mask, std::int64_t dim, std::in
 }
 
 TEST(CpuVsReference, TransformerLayer) {
-  check("transformer layer", {dyn("x", {-1, -1, 64}, {1, 7, 64}, {3, 20, 64}), dyn("mask", {-1, -1}, {1, 7}, {3, 20}, Fill::Bool)},
-        [](Graph& g, const std::vector<Value>& v) { return transformer_layer(g, v[0], v[1], 64, 4, 128); },
+  check("transformer layer",
+        {dyn("x", {-1, -1, 64}, {1, 7, 64}, {3, 20, 64}),
+         dyn("mask", {-1, -1}, {1, 7}, {3, 20}, Fill::Bool)},
+        [](Graph& g, const std::vector<Value>& v) {
+          return transformer_layer(g, v[0], v[1], 64, 4, 128);
+        },
         {1e-4, 1e-4});
   // Its plan: gelu and both residual adds are oneDNN post-ops of the linears.
   Graph g;
