@@ -556,9 +556,10 @@ std::unique_ptr<Kernel> make_elementwise(const KernelContext& ctx) {
   const Node& node = ctx.node();
   std::unique_ptr<ElementwiseKernel> kernel;
   if (node.op == OpKind::FusedElementwise) {
+    std::size_t ops = 0;  // constants are immediates, not ops
+    for (const EwInstr& ins : node.attrs.program->code) ops += ins.op == EwOp::Const ? 0 : 1;
     kernel = std::make_unique<ElementwiseKernel>(
-        *node.attrs.program,
-        fmt::format("cpu fused element-wise ({} ops)", node.attrs.program->code.size()));
+        *node.attrs.program, fmt::format("cpu fused element-wise ({} ops)", ops));
   } else {
     ElementwiseProgram p;
     p.num_inputs = static_cast<int>(node.inputs.size());
