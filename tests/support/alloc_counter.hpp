@@ -13,9 +13,13 @@ class AllocationCounter {
   AllocationCounter& operator=(const AllocationCounter&) = delete;
   // operator new calls on this thread since construction.
   std::size_t count() const;
+  // operator new calls on every thread since construction (worker threads included; other
+  // threads of the process count too, so use it where nothing else runs).
+  std::size_t count_all_threads() const;
 
  private:
   std::size_t start_;
+  std::size_t start_all_;
 };
 
 }  // namespace tensorgraph::testing

@@ -1,0 +1,24 @@
+#pragma once
+// Factories of the fast (cpu) kernels, one per op family; see kernel_registry.cpp for the table.
+#include <memory>
+
+#include "../../kernel.hpp"
+
+namespace tensorgraph::runtime::cpu {
+
+std::unique_ptr<Kernel> make_elementwise(const KernelContext& ctx);  // unary, binary, fused
+std::unique_ptr<Kernel> make_where(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_cast(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_matmul(const KernelContext& ctx);  // matmul and linear (oneDNN)
+std::unique_ptr<Kernel> make_copy(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_transpose(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_concat(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_slice(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_gather(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_softmax(const KernelContext& ctx);  // and log_softmax
+std::unique_ptr<Kernel> make_layer_norm(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_reduce(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_conv2d(const KernelContext& ctx);  // oneDNN
+std::unique_ptr<Kernel> make_pool2d(const KernelContext& ctx);  // oneDNN
+
+}  // namespace tensorgraph::runtime::cpu
