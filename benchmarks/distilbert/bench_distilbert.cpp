@@ -2,9 +2,12 @@
 // mask all ones. The model folder comes from TG_DISTILBERT_DIR (default
 // models/distilbert-random, written by `tensorgraph make-random-model`).
 //   build/benchmarks/bench_distilbert --benchmark_filter=forward/16
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <vector>
 
 #include <benchmark/benchmark.h>
 
