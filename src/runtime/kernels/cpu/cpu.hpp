@@ -20,5 +20,13 @@ std::unique_ptr<Kernel> make_layer_norm(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_reduce(const KernelContext& ctx);
 std::unique_ptr<Kernel> make_conv2d(const KernelContext& ctx);  // oneDNN
 std::unique_ptr<Kernel> make_pool2d(const KernelContext& ctx);  // oneDNN
+// backward ops (relu/gelu backward are element-wise)
+std::unique_ptr<Kernel> make_conv2d_backward_data(const KernelContext& ctx);     // oneDNN
+std::unique_ptr<Kernel> make_conv2d_backward_weights(const KernelContext& ctx);  // oneDNN
+std::unique_ptr<Kernel> make_pool2d_backward(const KernelContext& ctx);          // max and avg
+std::unique_ptr<Kernel> make_layer_norm_backward(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_reduce_backward(const KernelContext& ctx);  // sum, mean, max
+std::unique_ptr<Kernel> make_slice_backward(const KernelContext& ctx);
+std::unique_ptr<Kernel> make_gather_backward(const KernelContext& ctx);
 
 }  // namespace tensorgraph::runtime::cpu
