@@ -47,21 +47,6 @@ std::string format_rmse(double rmse) {
   return dollars(rmse * io::kCaliforniaHousingTargetDollars);
 }
 
-// "mlp.safetensors" -> "mlp" + suffix, beside it.
-std::filesystem::path beside(const std::filesystem::path& out, const std::string& suffix) {
-  std::filesystem::path p = out;
-  std::string name = p.filename().string();
-  const std::string ext = ".safetensors";
-  if (name.size() > ext.size() && name.ends_with(ext)) name.resize(name.size() - ext.size());
-  return p.replace_filename(name + suffix);
-}
-
-void require_directory(const std::filesystem::path& file, const char* what) {
-  const std::filesystem::path dir = file.has_parent_path() ? file.parent_path() : ".";
-  TG_CHECK(std::filesystem::is_directory(dir), "{} {}: directory {} does not exist", what,
-           file.string(), dir.string());
-}
-
 nlohmann::json metrics_json(const train::RegressionMetrics& m) {
   return {{"count", m.count},
           {"r2", round_to(m.r2, 6)},

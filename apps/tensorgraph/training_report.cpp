@@ -8,12 +8,27 @@
 #include <fmt/format.h>
 
 #include "file_output.hpp"
+#include "tensorgraph/core/error.hpp"
 #include "tensorgraph/hub/paths.hpp"
 
 namespace tensorgraph::cli {
 
 std::filesystem::path resolve_data_dir(const std::optional<std::string>& data) {
   return hub::data_dir(data ? std::optional<std::filesystem::path>(*data) : std::nullopt);
+}
+
+std::filesystem::path beside(const std::filesystem::path& weights, const std::string& suffix) {
+  std::filesystem::path p = weights;
+  std::string name = p.filename().string();
+  const std::string ext = ".safetensors";
+  if (name.size() > ext.size() && name.ends_with(ext)) name.resize(name.size() - ext.size());
+  return p.replace_filename(name + suffix);
+}
+
+void require_directory(const std::filesystem::path& file, const char* option) {
+  const std::filesystem::path dir = file.has_parent_path() ? file.parent_path() : ".";
+  TG_CHECK(std::filesystem::is_directory(dir), "{} {}: directory {} does not exist", option,
+           file.string(), dir.string());
 }
 
 std::string dollars(double value) {

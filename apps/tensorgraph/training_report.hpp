@@ -16,6 +16,11 @@ namespace tensorgraph::cli {
 // --data DIR, else $TG_DATA_DIR, else the project's datasets/ (hub::data_dir).
 std::filesystem::path resolve_data_dir(const std::optional<std::string>& data);
 
+// A file beside a weight file: ("dir/mlp.safetensors", ".train.log") -> "dir/mlp.train.log".
+std::filesystem::path beside(const std::filesystem::path& weights, const std::string& suffix);
+// Throws "OPTION FILE: directory D does not exist" before any long work starts.
+void require_directory(const std::filesystem::path& file, const char* option);
+
 // "$51,234"
 std::string dollars(double value);
 

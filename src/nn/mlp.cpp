@@ -48,7 +48,9 @@ Value mlp_regressor(Value x, const MlpSpec& spec, const ParameterLookup& lookup)
   const Shape features{spec.layers.front()};
   TG_CHECK(x.rank() == 2 && (x.shape()[1] == spec.layers.front() || x.shape()[1] < 0),
            "MLP: expects features [N, {}], got {}", spec.layers.front(), x.shape().to_string());
-  Value h = (x - lookup("scaler.mean", features)) / lookup("scaler.scale", features);
+  const Value mean = lookup("scaler.mean", features);
+  const Value scale = lookup("scaler.scale", features);
+  Value h = (x - mean) / scale;
   const std::vector<ParameterSpec> params = mlp_parameters(spec);
   for (std::size_t i = 0; i < params.size(); i += 2) {
     h = ops::linear(h, lookup(params[i].name, params[i].shape),

@@ -38,7 +38,8 @@ Graph build_graph(const std::vector<DataInput>& data, const Parameters& params,
 
 GradientSession::GradientSession(const std::vector<DataInput>& data, const Parameters& params,
                                  const ModelBuilder& build, const CompileOptions& options)
-    : graph_(build_graph(data, params, build, &extra_names_)),
+    : extra_names_(),
+      graph_(build_graph(data, params, build, &extra_names_)),
       session_(compile(graph_, options)),
       data_count_(data.size()) {}
 

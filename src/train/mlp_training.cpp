@@ -117,9 +117,9 @@ MlpTrainingResult train_mlp_regressor(const io::CaliforniaHousing& data,
   Batcher batcher(x, y);
   TrainingData training;
   training.size = static_cast<std::int64_t>(inner.train.size());
+  std::vector<std::int64_t> mapped;
   training.fill = [&](std::span<const std::int64_t> rows) {
     // Rows are positions in the training part.
-    thread_local std::vector<std::int64_t> mapped;
     mapped.resize(rows.size());
     for (std::size_t i = 0; i < rows.size(); ++i) mapped[i] = inner.train[rows[i]];
     return batcher.fill(mapped);

@@ -59,10 +59,10 @@ class GradientSession {
   const Graph& graph() const { return graph_; }
 
  private:
+  std::vector<std::string> extra_names_;  // before graph_: the graph's builder fills it
   Graph graph_;
   Session session_;
   std::size_t data_count_ = 0;
-  std::vector<std::string> extra_names_;
   std::vector<Tensor> inputs_;   // data then parameters (handles, refreshed per run)
   std::vector<Tensor> outputs_;  // loss, gradients, extras
   std::vector<Tensor> gradients_;

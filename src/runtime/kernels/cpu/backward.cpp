@@ -15,6 +15,7 @@
 #include "broadcast.hpp"
 #include "cpu.hpp"
 #include "graph/op_infer.hpp"
+#include "pool2x2.hpp"
 #include "tensorgraph/core/error.hpp"
 
 namespace tensorgraph::runtime::cpu {
@@ -51,8 +52,14 @@ class PoolBackwardKernel final : public Kernel {
     const float* g = dy.as<const float>();
     const float* in = x.as<const float>();
     float* dx = args.output.as<float>();
+    const bool pairs = max_ && a_.kernel[0] == 2 && a_.kernel[1] == 2 && a_.stride[0] == 2 &&
+                       a_.stride[1] == 2 && a_.padding[0] == 0 && a_.padding[1] == 0;
     parallel_for(planes, planes * h * w, args.threads, [&](std::int64_t p) {
       float* dxp = dx + p * h * w;
+      if (pairs) {  // the usual 2x2 max pooling: disjoint windows, every input written once
+        max_pool_2x2_backward_plane(in + p * h * w, g + p * oh * ow, dxp, h, w, oh, ow);
+        return;
+      }
       std::fill_n(dxp, h * w, 0.f);
       const float* xp = in + p * h * w;
       const float* gp = g + p * oh * ow;

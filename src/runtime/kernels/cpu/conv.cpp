@@ -327,6 +327,8 @@ std::unique_ptr<Kernel> make_conv2d(const KernelContext& ctx) {
 }
 
 std::unique_ptr<Kernel> make_pool2d(const KernelContext& ctx) {
+  // 2x2 max pooling is memory-bound: our plain-layout loop beats oneDNN plus two reorders.
+  if (is_max_pool_2x2(ctx.node())) return make_max_pool_2x2(ctx);
   return std::make_unique<PoolKernel>(ctx.node().op, ctx.node().attrs);
 }
 

@@ -5,6 +5,9 @@
 // OIHW, so every argument whose chosen layout differs is reordered through scratch memory on the
 // way in (or out, for the result). The bias gradient is a reduction in the graph, not part of
 // these kernels.
+#include <omp.h>
+
+#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <vector>
@@ -39,6 +42,7 @@ struct Port {
 
 struct ConvBackwardState {
   bool empty = false;
+  bool small_k = false;  // our im2col + dot-product path (see SmallKWeights)
   dnnl::primitive prim;
   memory scratchpad;
   std::size_t scratchpad_bytes = 0;
@@ -46,9 +50,82 @@ struct ConvBackwardState {
   Port output;
 };
 
+// d loss / d weight when each output sees few inputs (K = C * kH * kW <= 32, no groups), such as
+// a first layer on 1-channel images: oneDNN's kernels are built for many channels and run such
+// shapes at a few GFLOP/s. Here, per image, the K shifted copies of the input (im2col, K x P with
+// P output positions) are built once and each weight is a dot product of one output channel's
+// gradient with one copy; threads own disjoint output channels, so the sums do not depend on the
+// thread count.
+class SmallKWeights {
+ public:
+  static constexpr std::int64_t kMaxK = 32;
+
+  static bool applies(const Attrs& a, const Shape& w) {
+    return a.groups == 1 && w[1] * w[2] * w[3] <= kMaxK;
+  }
+  // Scratch floats per thread: the im2col buffer of one image.
+  static std::size_t scratch_floats(const Shape& w, const Shape& dy) {
+    return static_cast<std::size_t>(w[1] * w[2] * w[3] * dy[2] * dy[3]);
+  }
+
+  static void run(const Attrs& a, const TensorRef& dy, const TensorRef& x, const TensorRef& out,
+                  float* scratch, int threads) {
+    const std::int64_t n = x.shape[0], c = x.shape[1], h = x.shape[2], wd = x.shape[3];
+    const std::int64_t oc = out.shape[0], kh = out.shape[2], kw = out.shape[3];
+    const std::int64_t oh = dy.shape[2], ow = dy.shape[3], p = oh * ow, k = c * kh * kw;
+    const float* xs = x.as<const float>();
+    const float* g = dy.as<const float>();
+    float* dw = out.as<float>();
+    std::fill_n(dw, oc * k, 0.f);
+    const int nt = static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(threads, oc)));
+#pragma omp parallel num_threads(nt) if (nt > 1)
+    {
+      const int t = omp_get_thread_num(), count = omp_get_num_threads();
+      const std::int64_t first = oc * t / count, last = oc * (t + 1) / count;
+      float* col = scratch + static_cast<std::size_t>(t) * static_cast<std::size_t>(k * p);
+      std::vector<double> acc(static_cast<std::size_t>((last - first) * k), 0.0);
+      for (std::int64_t img = 0; img < n && first < last; ++img) {
+        // im2col of this image: row (ci, u, v) holds x[ci, i*s - pad + u*d, j*s - pad + v*d].
+        for (std::int64_t ci = 0; ci < c; ++ci)
+          for (std::int64_t u = 0; u < kh; ++u)
+            for (std::int64_t v = 0; v < kw; ++v) {
+              float* row = col + ((ci * kh + u) * kw + v) * p;
+              const float* plane = xs + (img * c + ci) * h * wd;
+              for (std::int64_t i = 0; i < oh; ++i) {
+                const std::int64_t yy = i * a.stride[0] - a.padding[0] + u * a.dilation[0];
+                float* r = row + i * ow;
+                if (yy < 0 || yy >= h) {
+                  std::fill_n(r, ow, 0.f);
+                  continue;
+                }
+                for (std::int64_t j = 0; j < ow; ++j) {
+                  const std::int64_t xx = j * a.stride[1] - a.padding[1] + v * a.dilation[1];
+                  r[j] = xx >= 0 && xx < wd ? plane[yy * wd + xx] : 0.f;
+                }
+              }
+            }
+        for (std::int64_t o = first; o < last; ++o) {
+          const float* go = g + (img * oc + o) * p;
+          for (std::int64_t kk = 0; kk < k; ++kk) {
+            const float* r = col + kk * p;
+            float sum = 0.f;
+#pragma omp simd reduction(+ : sum)
+            for (std::int64_t q = 0; q < p; ++q) sum += go[q] * r[q];
+            acc[static_cast<std::size_t>((o - first) * k + kk)] += sum;
+          }
+        }
+      }
+      for (std::int64_t o = first; o < last; ++o)
+        for (std::int64_t kk = 0; kk < k; ++kk)
+          dw[o * k + kk] = static_cast<float>(acc[static_cast<std::size_t>((o - first) * k + kk)]);
+    }
+  }
+};
+
 class ConvBackwardKernel final : public Kernel {
  public:
-  ConvBackwardKernel(OpKind op, const Attrs& attrs) : op_(op), attrs_(attrs) {}
+  ConvBackwardKernel(OpKind op, const Attrs& attrs, int threads)
+      : op_(op), attrs_(attrs), threads_(std::max(threads, 1)) {}
 
   Preparation prepare(std::span<const TensorRef> inputs, const TensorRef& output) override {
     return onednn::guarded("a convolution backward primitive",
@@ -59,6 +136,11 @@ class ConvBackwardKernel final : public Kernel {
     const auto& s = *static_cast<const ConvBackwardState*>(args.state);
     if (s.empty) {
       if (args.output.nbytes()) std::memset(args.output.data, 0, args.output.nbytes());
+      return;
+    }
+    if (s.small_k) {
+      SmallKWeights::run(attrs_, args.inputs[0], args.inputs[1], args.output,
+                         reinterpret_cast<float*>(args.scratch), std::min(args.threads, threads_));
       return;
     }
     std::byte* scratch = args.scratch;
@@ -91,6 +173,8 @@ class ConvBackwardKernel final : public Kernel {
   }
 
   std::string name() const override {
+    if (impl_.starts_with("im2col"))
+      return fmt::format("cpu convolution backward weights ({})", impl_);
     return fmt::format("onednn convolution backward {} ({})",
                        op_ == OpKind::Conv2dBackwardData ? "data" : "weights",
                        impl_.empty() ? "not prepared" : impl_);
@@ -116,6 +200,13 @@ class ConvBackwardKernel final : public Kernel {
     if (dy_shape.numel() == 0 || x_shape.numel() == 0 || w_shape.numel() == 0) {
       s->empty = true;
       return {0, std::move(s)};
+    }
+    if (!data && SmallKWeights::applies(attrs_, w_shape)) {
+      s->small_k = true;
+      impl_ = "im2col + dot products, small K";
+      return {SmallKWeights::scratch_floats(w_shape, dy_shape) * sizeof(float) *
+                  static_cast<std::size_t>(threads_),
+              std::move(s)};
     }
     const auto f32 = memory::data_type::f32;
     const auto any = memory::format_tag::any;
@@ -193,17 +284,18 @@ class ConvBackwardKernel final : public Kernel {
 
   OpKind op_;
   Attrs attrs_;
+  int threads_ = 1;
   std::string impl_;
 };
 
 }  // namespace
 
 std::unique_ptr<Kernel> make_conv2d_backward_data(const KernelContext& ctx) {
-  return std::make_unique<ConvBackwardKernel>(ctx.node().op, ctx.node().attrs);
+  return std::make_unique<ConvBackwardKernel>(ctx.node().op, ctx.node().attrs, ctx.threads);
 }
 
 std::unique_ptr<Kernel> make_conv2d_backward_weights(const KernelContext& ctx) {
-  return std::make_unique<ConvBackwardKernel>(ctx.node().op, ctx.node().attrs);
+  return std::make_unique<ConvBackwardKernel>(ctx.node().op, ctx.node().attrs, ctx.threads);
 }
 
 }  // namespace tensorgraph::runtime::cpu

@@ -485,6 +485,11 @@ class CastKernel final : public Kernel {
           d[i] = static_cast<float>(in.as<const std::int32_t>()[i]);
       else
         for (std::int64_t i = 0; i < n; ++i) d[i] = in.as<const std::uint8_t>()[i] != 0 ? 1.f : 0.f;
+    } else if (to == DType::F32 && from == DType::U8) {  // images
+      const auto* s = in.as<const std::uint8_t>();
+      float* d = out.as<float>();
+#pragma omp simd
+      for (std::int64_t i = 0; i < n; ++i) d[i] = static_cast<float>(s[i]);
     } else if (from == DType::F32 && to == DType::F16) {
       const float* s = in.as<const float>();
       auto* d = out.as<std::uint16_t>();
