@@ -115,7 +115,7 @@ int run_train_cnn(const TrainCnnArgs& a) {
                   "batch {}, seed {}",
                   o.learning_rate, o.weight_decay, o.epochs, o.batch_size, o.seed),
   };
-  if (a.resume) log.header.push_back("resumed from " + checkpoint.string());
+  if (a.resume) log.header.push_back("resumed from " + display_path(checkpoint));
 
   InterruptGuard interrupt;
   TrainingProgress progress("val accuracy", percent);
@@ -140,7 +140,7 @@ int run_train_cnn(const TrainCnnArgs& a) {
   for (const auto& e : r.fit.history) log.epochs.push_back(progress.epoch_line(e, o.epochs));
   if (r.fit.interrupted) {
     log.footer = {fmt::format("interrupted after {} epoch(s); checkpoint {}",
-                              r.fit.epochs_completed, checkpoint.string())};
+                              r.fit.epochs_completed, display_path(checkpoint))};
     log.write();
     fmt::print(stderr,
                "tensorgraph: interrupted: checkpoint saved to {} (epoch {} in progress); continue "
@@ -163,7 +163,7 @@ int run_train_cnn(const TrainCnnArgs& a) {
                   utc_now(), r.fit.epochs_completed, r.fit.best_epoch, percent(r.fit.best_metric),
                   seconds, per_epoch),
       metric_line("train", r.train), metric_line("validation", r.validation),
-      metric_line("test", r.test), "weights: " + out.string()};
+      metric_line("test", r.test), "weights: " + display_path(out)};
 
   const std::map<std::string, std::string> meta = {
       {"command", command_line()},

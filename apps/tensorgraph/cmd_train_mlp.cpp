@@ -110,7 +110,7 @@ int run_train_mlp(const TrainMlpArgs& a) {
       fmt::format("optimiser: AdamW (lr {}, weight decay {}), cosine schedule over {} epochs, "
                   "batch {}, patience {}, seed {}",
                   o.learning_rate, o.weight_decay, o.epochs, o.batch_size, o.patience, o.seed),
-      a.resume ? "resumed from " + checkpoint.string() : "",
+      a.resume ? "resumed from " + display_path(checkpoint) : "",
   };
   if (log.header.back().empty()) log.header.pop_back();
 
@@ -138,7 +138,7 @@ int run_train_mlp(const TrainMlpArgs& a) {
   for (const auto& e : r.fit.history) log.epochs.push_back(progress.epoch_line(e, o.epochs));
   if (r.fit.interrupted) {
     log.footer = {fmt::format("interrupted after {} epoch(s); checkpoint {}",
-                              r.fit.epochs_completed, checkpoint.string())};
+                              r.fit.epochs_completed, display_path(checkpoint))};
     log.write();
     fmt::print(stderr,
                "tensorgraph: interrupted: checkpoint saved to {} (epoch {} in progress); continue "
@@ -160,7 +160,7 @@ int run_train_mlp(const TrainMlpArgs& a) {
       fmt::format("finished: {}; {}, best epoch {} (validation RMSE {}); {:.1f} s", utc_now(), stop,
                   r.fit.best_epoch, format_rmse(r.fit.best_metric), seconds),
       metric_line("train", r.train), metric_line("validation", r.validation),
-      metric_line("test", r.test), "weights: " + out.string()};
+      metric_line("test", r.test), "weights: " + display_path(out)};
 
   std::map<std::string, std::string> meta = {
       {"command", command_line()},

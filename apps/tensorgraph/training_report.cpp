@@ -31,6 +31,17 @@ void require_directory(const std::filesystem::path& file, const char* option) {
            file.string(), dir.string());
 }
 
+std::string display_path(const std::filesystem::path& path) {
+  std::error_code ec;
+  const std::filesystem::path abs = std::filesystem::weakly_canonical(path, ec);
+  const std::filesystem::path project = std::filesystem::weakly_canonical(hub::project_dir(), ec);
+  if (!ec && !abs.empty()) {
+    const std::filesystem::path rel = abs.lexically_relative(project);
+    if (!rel.empty() && *rel.begin() != "..") return rel.string();
+  }
+  return path.string();
+}
+
 std::string dollars(double value) {
   const auto v = static_cast<long long>(std::llround(std::fabs(value)));
   std::string digits = std::to_string(v);

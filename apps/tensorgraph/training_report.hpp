@@ -21,6 +21,10 @@ std::filesystem::path beside(const std::filesystem::path& weights, const std::st
 // Throws "OPTION FILE: directory D does not exist" before any long work starts.
 void require_directory(const std::filesystem::path& file, const char* option);
 
+// `path` relative to the project directory when it lies inside it (logs committed beside the
+// weights name no machine-specific directories), else as given.
+std::string display_path(const std::filesystem::path& path);
+
 // "$51,234"
 std::string dollars(double value);
 
