@@ -32,10 +32,28 @@ TensorType infer_reduce(std::string_view op, const Attrs&, std::span<const Tenso
 TensorType infer_conv2d(std::string_view op, const Attrs&, std::span<const TensorType>);
 TensorType infer_pool2d(std::string_view op, const Attrs&, std::span<const TensorType>);
 
+// Backward ops, next to their forward ops.
+TensorType infer_slice_backward(std::string_view op, const Attrs&, std::span<const TensorType>);
+TensorType infer_gather_backward(std::string_view op, const Attrs&, std::span<const TensorType>);
+TensorType infer_layer_norm_backward(std::string_view op, const Attrs&,
+                                     std::span<const TensorType>);
+TensorType infer_reduce_backward(std::string_view op, const Attrs&, std::span<const TensorType>);
+TensorType infer_conv2d_backward_data(std::string_view op, const Attrs&,
+                                      std::span<const TensorType>);
+TensorType infer_conv2d_backward_weights(std::string_view op, const Attrs&,
+                                         std::span<const TensorType>);
+TensorType infer_pool2d_backward(std::string_view op, const Attrs&, std::span<const TensorType>);
+
 // "[2,3] x [4,5]"-style helpers for messages.
 std::string join_shapes(std::span<const TensorType> inputs, std::string_view separator = ", ");
-// Throws "<op>: expects f32 input, got <dtype><shape>" unless t is f32.
+// Throws "<op>: expects an f32 input, got <dtype><shape>" unless t is f32.
 void require_f32(std::string_view op, const TensorType& t, std::string_view what = "input");
+// The same for the ops that also run in f64 (on the reference kernels: gradient checks).
+void require_float(std::string_view op, const TensorType& t, std::string_view what = "input");
+// Throws unless two (possibly symbolic) shapes can be equal at run time (same rank; each pair of
+// dimensions equal or one of them dynamic).
+void require_compatible(std::string_view op, const Shape& got, const Shape& expected,
+                        std::string_view what);
 // Slice bounds of one axis, Python semantics; returns the output length (or -1 when `dim` is
 // unknown and the length cannot be known).
 struct SliceBounds {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "op_grad.hpp"
 #include "op_infer.hpp"
 #include "tensorgraph/core/error.hpp"
 
@@ -17,43 +18,55 @@ TensorType infer_leaf(std::string_view op, const Attrs&, std::span<const TensorT
 }
 
 // clang-format off
-// kind, name, min inputs, max inputs (-1: any), inference, elementwise, view, inplace
+// kind, name, min inputs, max inputs (-1: any), inference, elementwise, view, inplace, gradient
 constexpr OpDef kOps[] = {
-    {OpKind::Input, "input", 0, 0, infer_leaf, false, false, false},
-    {OpKind::Constant, "constant", 0, 0, infer_leaf, false, false, false},
-    {OpKind::Add, "add", 2, 2, infer_binary, true, false, true},
-    {OpKind::Sub, "sub", 2, 2, infer_binary, true, false, true},
-    {OpKind::Mul, "mul", 2, 2, infer_binary, true, false, true},
-    {OpKind::Div, "div", 2, 2, infer_binary, true, false, true},
-    {OpKind::Pow, "pow", 2, 2, infer_binary, true, false, true},
-    {OpKind::Neg, "neg", 1, 1, infer_unary, true, false, true},
-    {OpKind::Relu, "relu", 1, 1, infer_unary, true, false, true},
-    {OpKind::Gelu, "gelu", 1, 1, infer_unary, true, false, true},
-    {OpKind::Tanh, "tanh", 1, 1, infer_unary, true, false, true},
-    {OpKind::Sigmoid, "sigmoid", 1, 1, infer_unary, true, false, true},
-    {OpKind::Exp, "exp", 1, 1, infer_unary, true, false, true},
-    {OpKind::Log, "log", 1, 1, infer_unary, true, false, true},
-    {OpKind::Sqrt, "sqrt", 1, 1, infer_unary, true, false, true},
-    {OpKind::Rsqrt, "rsqrt", 1, 1, infer_unary, true, false, true},
-    {OpKind::Where, "where", 3, 3, infer_where, false, false, false},
-    {OpKind::Cast, "cast", 1, 1, infer_cast, false, false, false},
-    {OpKind::MatMul, "matmul", 2, -1, infer_matmul, false, false, false},
-    {OpKind::Linear, "linear", 2, -1, infer_linear, false, false, false},
-    {OpKind::Reshape, "reshape", 1, 1, infer_reshape, false, true, false},
-    {OpKind::Transpose, "transpose", 1, 1, infer_transpose, false, false, false},
-    {OpKind::Concat, "concat", 1, -1, infer_concat, false, false, false},
-    {OpKind::Slice, "slice", 1, 1, infer_slice, false, false, false},
-    {OpKind::Gather, "gather", 2, 2, infer_gather, false, false, false},
-    {OpKind::Softmax, "softmax", 1, 1, infer_softmax, false, false, true},
-    {OpKind::LogSoftmax, "log_softmax", 1, 1, infer_softmax, false, false, true},
-    {OpKind::LayerNorm, "layer_norm", 1, 3, infer_layer_norm, false, false, true},
-    {OpKind::ReduceSum, "reduce_sum", 1, 1, infer_reduce, false, false, false},
-    {OpKind::ReduceMean, "reduce_mean", 1, 1, infer_reduce, false, false, false},
-    {OpKind::ReduceMax, "reduce_max", 1, 1, infer_reduce, false, false, false},
-    {OpKind::Conv2d, "conv2d", 2, 3, infer_conv2d, false, false, false},
-    {OpKind::MaxPool2d, "max_pool2d", 1, 1, infer_pool2d, false, false, false},
-    {OpKind::AvgPool2d, "avg_pool2d", 1, 1, infer_pool2d, false, false, false},
-    {OpKind::FusedElementwise, "fused_elementwise", 1, -1, infer_fused_elementwise, false, false, true},
+    {OpKind::Input, "input", 0, 0, infer_leaf, false, false, false, nullptr},
+    {OpKind::Constant, "constant", 0, 0, infer_leaf, false, false, false, nullptr},
+    {OpKind::Add, "add", 2, 2, infer_binary, true, false, true, grad_add},
+    {OpKind::Sub, "sub", 2, 2, infer_binary, true, false, true, grad_sub},
+    {OpKind::Mul, "mul", 2, 2, infer_binary, true, false, true, grad_mul},
+    {OpKind::Div, "div", 2, 2, infer_binary, true, false, true, grad_div},
+    {OpKind::Pow, "pow", 2, 2, infer_binary, true, false, true, grad_pow},
+    {OpKind::Neg, "neg", 1, 1, infer_unary, true, false, true, grad_neg},
+    {OpKind::Relu, "relu", 1, 1, infer_unary, true, false, true, grad_relu},
+    {OpKind::Gelu, "gelu", 1, 1, infer_unary, true, false, true, grad_gelu},
+    {OpKind::Tanh, "tanh", 1, 1, infer_unary, true, false, true, grad_tanh},
+    {OpKind::Sigmoid, "sigmoid", 1, 1, infer_unary, true, false, true, grad_sigmoid},
+    {OpKind::Exp, "exp", 1, 1, infer_unary, true, false, true, grad_exp},
+    {OpKind::Log, "log", 1, 1, infer_unary, true, false, true, grad_log},
+    {OpKind::Sqrt, "sqrt", 1, 1, infer_unary, true, false, true, grad_sqrt},
+    {OpKind::Rsqrt, "rsqrt", 1, 1, infer_unary, true, false, true, grad_rsqrt},
+    {OpKind::Where, "where", 3, 3, infer_where, false, false, false, grad_where},
+    {OpKind::Cast, "cast", 1, 1, infer_cast, false, false, false, grad_cast},
+    {OpKind::MatMul, "matmul", 2, -1, infer_matmul, false, false, false, grad_matmul},
+    {OpKind::Linear, "linear", 2, -1, infer_linear, false, false, false, grad_linear},
+    {OpKind::Reshape, "reshape", 1, 1, infer_reshape, false, true, false, grad_reshape},
+    {OpKind::Transpose, "transpose", 1, 1, infer_transpose, false, false, false, grad_transpose},
+    {OpKind::Concat, "concat", 1, -1, infer_concat, false, false, false, grad_concat},
+    {OpKind::Slice, "slice", 1, 1, infer_slice, false, false, false, grad_slice},
+    {OpKind::Gather, "gather", 2, 2, infer_gather, false, false, false, grad_gather},
+    {OpKind::Softmax, "softmax", 1, 1, infer_softmax, false, false, true, grad_softmax},
+    {OpKind::LogSoftmax, "log_softmax", 1, 1, infer_softmax, false, false, true, grad_log_softmax},
+    {OpKind::LayerNorm, "layer_norm", 1, 3, infer_layer_norm, false, false, true, grad_layer_norm},
+    {OpKind::ReduceSum, "reduce_sum", 1, 1, infer_reduce, false, false, false, grad_reduce_sum},
+    {OpKind::ReduceMean, "reduce_mean", 1, 1, infer_reduce, false, false, false, grad_reduce_mean},
+    {OpKind::ReduceMax, "reduce_max", 1, 1, infer_reduce, false, false, false, grad_reduce_max},
+    {OpKind::Conv2d, "conv2d", 2, 3, infer_conv2d, false, false, false, grad_conv2d},
+    {OpKind::MaxPool2d, "max_pool2d", 1, 1, infer_pool2d, false, false, false, grad_max_pool2d},
+    {OpKind::AvgPool2d, "avg_pool2d", 1, 1, infer_pool2d, false, false, false, grad_avg_pool2d},
+    {OpKind::ReluBackward, "relu_backward", 2, 2, infer_binary, true, false, true, nullptr},
+    {OpKind::GeluBackward, "gelu_backward", 2, 2, infer_binary, true, false, true, nullptr},
+    {OpKind::SliceBackward, "slice_backward", 2, 2, infer_slice_backward, false, false, false, nullptr},
+    {OpKind::GatherBackward, "gather_backward", 3, 3, infer_gather_backward, false, false, false, nullptr},
+    {OpKind::LayerNormBackward, "layer_norm_backward", 2, 3, infer_layer_norm_backward, false, false, false, nullptr},
+    {OpKind::ReduceSumBackward, "reduce_sum_backward", 2, 2, infer_reduce_backward, false, false, false, nullptr},
+    {OpKind::ReduceMeanBackward, "reduce_mean_backward", 2, 2, infer_reduce_backward, false, false, false, nullptr},
+    {OpKind::ReduceMaxBackward, "reduce_max_backward", 3, 3, infer_reduce_backward, false, false, false, nullptr},
+    {OpKind::Conv2dBackwardData, "conv2d_backward_data", 3, 3, infer_conv2d_backward_data, false, false, false, nullptr},
+    {OpKind::Conv2dBackwardWeights, "conv2d_backward_weights", 2, 2, infer_conv2d_backward_weights, false, false, false, nullptr},
+    {OpKind::MaxPool2dBackward, "max_pool2d_backward", 2, 2, infer_pool2d_backward, false, false, false, nullptr},
+    {OpKind::AvgPool2dBackward, "avg_pool2d_backward", 2, 2, infer_pool2d_backward, false, false, false, nullptr},
+    {OpKind::FusedElementwise, "fused_elementwise", 1, -1, infer_fused_elementwise, false, false, true, nullptr},
 };
 // clang-format on
 
@@ -131,6 +144,22 @@ std::string join_shapes(std::span<const TensorType> inputs, std::string_view sep
 void require_f32(std::string_view op, const TensorType& t, std::string_view what) {
   TG_CHECK(t.dtype == DType::F32, "{}: expects an f32 {}, got {}{}", op, what, dtype_name(t.dtype),
            t.shape.to_string());
+}
+
+void require_float(std::string_view op, const TensorType& t, std::string_view what) {
+  TG_CHECK(t.dtype == DType::F32 || t.dtype == DType::F64,
+           "{}: expects an f32 (or f64) {}, got {}{}", op, what, dtype_name(t.dtype),
+           t.shape.to_string());
+}
+
+void require_compatible(std::string_view op, const Shape& got, const Shape& expected,
+                        std::string_view what) {
+  bool ok = got.rank() == expected.rank();
+  for (int i = 0; ok && i < got.rank(); ++i) {
+    const std::int64_t a = got.dims()[i], b = expected.dims()[i];
+    ok = a == b || a < 0 || b < 0;
+  }
+  TG_CHECK(ok, "{}: {} has shape {}, expected {}", op, what, got.to_string(), expected.to_string());
 }
 
 SliceBounds slice_bounds(std::int64_t dim, std::int64_t start, std::int64_t end,

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "builder.hpp"
+#include "op_grad.hpp"
 #include "op_infer.hpp"
 #include "tensorgraph/graph/ops.hpp"
 
@@ -10,13 +11,16 @@ namespace tensorgraph {
 namespace detail {
 
 TensorType infer_binary(std::string_view op, const Attrs&, std::span<const TensorType> in) {
-  require_f32(op, in[0], "first operand");
-  require_f32(op, in[1], "second operand");
-  return {DType::F32, broadcast_shapes(op, in[0].shape, in[1].shape)};
+  require_float(op, in[0], "first operand");
+  require_float(op, in[1], "second operand");
+  TG_CHECK(in[0].dtype == in[1].dtype, "{}: operands have different dtypes: {}{} and {}{}", op,
+           dtype_name(in[0].dtype), in[0].shape.to_string(), dtype_name(in[1].dtype),
+           in[1].shape.to_string());
+  return {in[0].dtype, broadcast_shapes(op, in[0].shape, in[1].shape)};
 }
 
 TensorType infer_unary(std::string_view op, const Attrs&, std::span<const TensorType> in) {
-  require_f32(op, in[0]);
+  require_float(op, in[0]);
   return in[0];
 }
 
@@ -45,6 +49,91 @@ TensorType infer_fused_elementwise(std::string_view op, const Attrs& attrs,
     shape = broadcast_shapes(op, shape, t.shape);
   }
   return {DType::F32, shape};
+}
+
+// ---- gradients ----------------------------------------------------------------------------------
+
+using autodiff::sum_to;
+
+GradResult grad_add(const GradContext& c) {
+  GradResult r = no_grads(c);
+  for (int i = 0; i < 2; ++i)
+    if (c.wanted[i]) r[i] = sum_to(c.dy, c.inputs[i].shape());
+  return r;
+}
+
+GradResult grad_sub(const GradContext& c) {
+  GradResult r = no_grads(c);
+  if (c.wanted[0]) r[0] = sum_to(c.dy, c.inputs[0].shape());
+  if (c.wanted[1]) r[1] = sum_to(ops::neg(c.dy), c.inputs[1].shape());
+  return r;
+}
+
+GradResult grad_mul(const GradContext& c) {
+  GradResult r = no_grads(c);
+  if (c.wanted[0]) r[0] = sum_to(c.dy * c.inputs[1], c.inputs[0].shape());
+  if (c.wanted[1]) r[1] = sum_to(c.dy * c.inputs[0], c.inputs[1].shape());
+  return r;
+}
+
+GradResult grad_div(const GradContext& c) {  // y = a / b: dy/da = 1/b, dy/db = -y/b
+  GradResult r = no_grads(c);
+  const Value q = c.dy / c.inputs[1];
+  if (c.wanted[0]) r[0] = sum_to(q, c.inputs[0].shape());
+  if (c.wanted[1]) r[1] = sum_to(ops::neg(q * c.output), c.inputs[1].shape());
+  return r;
+}
+
+GradResult grad_pow(const GradContext& c) {  // y = a^b: dy/da = b a^(b-1), dy/db = y ln(a)
+  GradResult r = no_grads(c);
+  const Value a = c.inputs[0], b = c.inputs[1];
+  if (c.wanted[0]) r[0] = sum_to(c.dy * (b * ops::pow(a, b - c.scalar(1))), a.shape());
+  if (c.wanted[1]) r[1] = sum_to(c.dy * (c.output * ops::log(a)), b.shape());
+  return r;
+}
+
+GradResult grad_neg(const GradContext& c) {
+  return {ops::neg(c.dy)};
+}
+GradResult grad_relu(const GradContext& c) {  // from the output: y > 0 exactly where x > 0
+  return {ops::relu_backward(c.dy, c.output)};
+}
+GradResult grad_gelu(const GradContext& c) {
+  return {ops::gelu_backward(c.dy, c.inputs[0])};
+}
+GradResult grad_tanh(const GradContext& c) {  // 1 - y^2
+  return {c.dy * (c.scalar(1) - c.output * c.output)};
+}
+GradResult grad_sigmoid(const GradContext& c) {  // y (1 - y)
+  return {c.dy * (c.output * (c.scalar(1) - c.output))};
+}
+GradResult grad_exp(const GradContext& c) {
+  return {c.dy * c.output};
+}
+GradResult grad_log(const GradContext& c) {
+  return {c.dy / c.inputs[0]};
+}
+GradResult grad_sqrt(const GradContext& c) {  // 1 / (2 y)
+  return {(c.dy / c.output) * c.scalar(0.5)};
+}
+GradResult grad_rsqrt(const GradContext& c) {  // -y^3 / 2
+  return {c.dy * (c.output * c.output * c.output * c.scalar(-0.5))};
+}
+
+GradResult grad_where(const GradContext& c) {  // where(cond, a, b): the chosen branch gets dy
+  GradResult r = no_grads(c);
+  const Value cond = c.inputs[0];
+  const Value zero = c.scalar(0);
+  if (c.wanted[1]) r[1] = sum_to(ops::where(cond, c.dy, zero), c.inputs[1].shape());
+  if (c.wanted[2]) r[2] = sum_to(ops::where(cond, zero, c.dy), c.inputs[2].shape());
+  return r;
+}
+
+GradResult grad_cast(const GradContext& c) {  // between float types: cast the gradient back
+  GradResult r = no_grads(c);
+  const DType from = c.inputs[0].dtype();
+  if (c.wanted[0] && is_floating(from)) r[0] = ops::cast(c.dy, from);
+  return r;
 }
 
 }  // namespace detail
@@ -81,6 +170,10 @@ const char* ew_op_name(EwOp op) {
       return "sqrt";
     case EwOp::Rsqrt:
       return "rsqrt";
+    case EwOp::ReluBackward:
+      return "relu_backward";
+    case EwOp::GeluBackward:
+      return "gelu_backward";
   }
   return "?";
 }
@@ -94,6 +187,8 @@ int ew_op_arity(EwOp op) {
     case EwOp::Mul:
     case EwOp::Div:
     case EwOp::Pow:
+    case EwOp::ReluBackward:
+    case EwOp::GeluBackward:
       return 2;
     default:
       return 1;
@@ -173,6 +268,12 @@ Value rsqrt(Value x) {
 }
 Value where(Value cond, Value a, Value b) {
   return make_node(OpKind::Where, {cond, a, b});
+}
+Value relu_backward(Value dy, Value y) {
+  return make_node(OpKind::ReluBackward, {dy, y});
+}
+Value gelu_backward(Value dy, Value x) {
+  return make_node(OpKind::GeluBackward, {dy, x});
 }
 Value cast(Value x, DType dtype) {
   Attrs attrs;

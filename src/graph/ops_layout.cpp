@@ -1,11 +1,13 @@
 // Layout ops: reshape/flatten (views), transpose, concat, slice, gather.
 #include <algorithm>
+#include <cstdint>
 #include <numeric>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "builder.hpp"
+#include "op_grad.hpp"
 #include "op_infer.hpp"
 #include "tensorgraph/graph/ops.hpp"
 
@@ -178,6 +180,70 @@ TensorType infer_gather(std::string_view op, const Attrs& attrs, std::span<const
   return {data.dtype, out};
 }
 
+TensorType infer_slice_backward(std::string_view op, const Attrs& attrs,
+                                std::span<const TensorType> in) {
+  const TensorType& dy = in[0];
+  const TensorType& x = in[1];
+  require_float(op, dy, "gradient");
+  const TensorType sliced = infer_slice(op, attrs, in.subspan(1, 1));
+  require_compatible(op, dy.shape, sliced.shape, "the gradient");
+  return {dy.dtype, x.shape};
+}
+
+TensorType infer_gather_backward(std::string_view op, const Attrs& attrs,
+                                 std::span<const TensorType> in) {
+  const TensorType& dy = in[0];
+  const TensorType& data = in[2];
+  require_float(op, dy, "gradient");
+  const TensorType gathered[] = {data, in[1]};
+  const TensorType expected = infer_gather(op, attrs, gathered);
+  require_compatible(op, dy.shape, expected.shape, "the gradient");
+  return {dy.dtype, data.shape};
+}
+
+// ---- gradients ----------------------------------------------------------------------------------
+
+GradResult grad_reshape(const GradContext& c) {
+  return {autodiff::reshape_to(c.dy, c.inputs[0].shape())};
+}
+
+GradResult grad_transpose(const GradContext& c) {
+  std::vector<std::int64_t> inverse(c.attrs.perm.size());
+  for (std::size_t i = 0; i < c.attrs.perm.size(); ++i)
+    inverse[static_cast<std::size_t>(c.attrs.perm[i])] = static_cast<std::int64_t>(i);
+  return {ops::permute(c.dy, std::move(inverse))};
+}
+
+GradResult grad_concat(const GradContext& c) {
+  GradResult r = no_grads(c);
+  const Shape first = c.inputs[0].shape();
+  const int axis = first.normalize_axis(static_cast<int>(c.attrs.axis));
+  std::int64_t offset = 0;
+  for (std::size_t k = 0; k < c.inputs.size(); ++k) {
+    const std::int64_t length = c.inputs[k].shape().dims()[axis];
+    const bool last = k + 1 == c.inputs.size();
+    TG_CHECK(length >= 0 || last,
+             "concat: no gradient through a dynamic extent along the joined axis {} ({})", axis,
+             c.inputs[k].shape().to_string());
+    if (c.wanted[k])
+      r[k] = ops::slice(c.dy, axis, offset, length >= 0 ? offset + length : INT64_MAX);
+    offset += length;
+  }
+  return r;
+}
+
+GradResult grad_slice(const GradContext& c) {
+  return {ops::slice_backward(c.dy, c.inputs[0], c.attrs.axes, c.attrs.starts, c.attrs.ends,
+                              c.attrs.steps)};
+}
+
+GradResult grad_gather(const GradContext& c) {
+  GradResult r = no_grads(c);
+  if (c.wanted[0])
+    r[0] = ops::gather_backward(c.dy, c.inputs[1], c.inputs[0], static_cast<int>(c.attrs.axis));
+  return r;
+}
+
 }  // namespace detail
 
 namespace ops {
@@ -239,6 +305,23 @@ Value gather(Value data, Value indices, int axis) {
   Attrs attrs;
   attrs.axis = axis;
   return make_node(OpKind::Gather, {data, indices}, std::move(attrs));
+}
+
+Value slice_backward(Value dy, Value x, std::vector<std::int64_t> axes,
+                     std::vector<std::int64_t> starts, std::vector<std::int64_t> ends,
+                     std::vector<std::int64_t> steps) {
+  Attrs attrs;
+  attrs.axes = std::move(axes);
+  attrs.starts = std::move(starts);
+  attrs.ends = std::move(ends);
+  attrs.steps = std::move(steps);
+  return make_node(OpKind::SliceBackward, {dy, x}, std::move(attrs));
+}
+
+Value gather_backward(Value dy, Value indices, Value data, int axis) {
+  Attrs attrs;
+  attrs.axis = axis;
+  return make_node(OpKind::GatherBackward, {dy, indices, data}, std::move(attrs));
 }
 
 }  // namespace ops

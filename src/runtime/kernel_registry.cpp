@@ -53,6 +53,18 @@ constexpr KernelEntry kKernels[] = {
     {OpKind::Conv2d, reference::conv2d, cpu::make_conv2d},
     {OpKind::MaxPool2d, reference::pool2d, cpu::make_pool2d},
     {OpKind::AvgPool2d, reference::pool2d, cpu::make_pool2d},
+    {OpKind::ReluBackward, reference::elementwise, cpu::make_elementwise},
+    {OpKind::GeluBackward, reference::elementwise, cpu::make_elementwise},
+    {OpKind::SliceBackward, reference::slice_backward, cpu::make_slice_backward},
+    {OpKind::GatherBackward, reference::gather_backward, cpu::make_gather_backward},
+    {OpKind::LayerNormBackward, reference::layer_norm_backward, cpu::make_layer_norm_backward},
+    {OpKind::ReduceSumBackward, reference::reduce_backward, cpu::make_reduce_backward},
+    {OpKind::ReduceMeanBackward, reference::reduce_backward, cpu::make_reduce_backward},
+    {OpKind::ReduceMaxBackward, reference::reduce_backward, cpu::make_reduce_backward},
+    {OpKind::Conv2dBackwardData, reference::conv2d_backward_data, cpu::make_conv2d_backward_data},
+    {OpKind::Conv2dBackwardWeights, reference::conv2d_backward_weights, cpu::make_conv2d_backward_weights},
+    {OpKind::MaxPool2dBackward, reference::pool2d_backward, cpu::make_pool2d_backward},
+    {OpKind::AvgPool2dBackward, reference::pool2d_backward, cpu::make_pool2d_backward},
     {OpKind::FusedElementwise, reference::fused_elementwise, cpu::make_elementwise},
 };
 // clang-format on
@@ -76,12 +88,23 @@ class ReferenceKernel final : public Kernel {
   reference::Function fn_;
 };
 
+// The cpu kernels are f32 (and integer) kernels; f64 graphs, which exist for gradient checks in
+// double precision, run on the reference kernels in either set.
+bool is_f64(const KernelContext& ctx) {
+  const Node& node = ctx.node();
+  if (node.op == OpKind::Cast) return false;
+  if (node.dtype == DType::F64) return true;
+  for (NodeId in : node.inputs)
+    if (ctx.graph.node(in).dtype == DType::F64) return true;
+  return false;
+}
+
 }  // namespace
 
 std::unique_ptr<Kernel> make_kernel(KernelSet set, const KernelContext& ctx) {
   const Node& node = ctx.node();
   const KernelEntry& e = entry(node.op);
-  if (set == KernelSet::Reference)
+  if (set == KernelSet::Reference || is_f64(ctx))
     return std::make_unique<ReferenceKernel>(node.op, node.attrs, e.reference);
   return e.cpu(ctx);
 }

@@ -76,7 +76,7 @@ TEST(ShapeInference, Broadcasting) {
       },
       "add: shapes [2,3] and [4,3] cannot be broadcast together");
   expect_error([&] { ops::relu(g.input("q", DType::I64, {3})); },
-               "relu: expects an f32 input, got i64[3]");
+               "relu: expects an f32 (or f64) input, got i64[3]");
 }
 
 TEST(ShapeInference, MatMulAndLinear) {

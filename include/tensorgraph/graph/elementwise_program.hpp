@@ -24,7 +24,9 @@ enum class EwOp : std::uint8_t {
   Exp,
   Log,
   Sqrt,
-  Rsqrt,  // r = f(a)
+  Rsqrt,         // r = f(a)
+  ReluBackward,  // r = b > 0 ? a : 0 (a: gradient, b: relu output)
+  GeluBackward,  // r = a * gelu'(b) (a: gradient, b: gelu input)
 };
 
 // Lower-case name ("add", "gelu"...).

@@ -72,6 +72,19 @@ enum class OpKind : std::uint8_t {
   Conv2d,
   MaxPool2d,
   AvgPool2d,
+  // backward ops, built by autodiff (grad in autodiff.hpp); each mirrors its forward op
+  ReluBackward,           // (dy, y): dy where y > 0, else 0 (element-wise)
+  GeluBackward,           // (dy, x): dy * gelu'(x) (element-wise)
+  SliceBackward,          // (dy, x): dy placed into zeros of x's shape (slice attributes)
+  GatherBackward,         // (dy, indices, data): rows of dy added into zeros of data's shape
+  LayerNormBackward,      // (dy, x[, weight]): d loss / d x of layer_norm
+  ReduceSumBackward,      // (dy, x): dy broadcast back to x's shape (reduction attributes)
+  ReduceMeanBackward,     // (dy, x): the same divided by the reduced count
+  ReduceMaxBackward,      // (dy, x, y): dy shared evenly by the maxima of each reduced group
+  Conv2dBackwardData,     // (dy, weight, x): d loss / d x of conv2d (x gives the shape)
+  Conv2dBackwardWeights,  // (dy, x): d loss / d weight of conv2d (attrs.shape: weight shape)
+  MaxPool2dBackward,      // (dy, x): dy routed to the maximum of each window
+  AvgPool2dBackward,      // (dy, x): dy spread over each window (x gives the shape)
   // produced by the fusion pass
   FusedElementwise,
 };
@@ -101,7 +114,8 @@ const char* post_op_name(PostOpKind kind);
 struct Attrs {
   std::vector<std::int64_t> axes;                     // reductions; slice; flatten: {start, end}
   std::vector<std::int64_t> perm;                     // transpose
-  std::vector<std::int64_t> shape;                    // reshape target (empty for flatten)
+  std::vector<std::int64_t> shape;                    // reshape target (empty for flatten);
+                                                      // conv2d_backward_weights: weight shape
   std::vector<std::int64_t> starts, ends, steps;      // slice
   std::int64_t axis = 0;                              // concat, gather, softmax, log_softmax
   bool keepdims = false;                              // reductions

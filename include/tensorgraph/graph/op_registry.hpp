@@ -1,11 +1,13 @@
 #pragma once
 // One table describing every op: its name, how many inputs it takes, its shape and dtype
-// inference, and traits the passes and the memory planner rely on. Adding an op = one enum value
-// (graph.hpp), one row here (src/graph/op_registry.cpp), its builder + inference next to its
-// siblings (src/graph/ops_*.cpp), and its kernels (src/runtime/kernel_registry.cpp).
+// inference, its gradient, and traits the passes and the memory planner rely on. Adding an op =
+// one enum value (graph.hpp), one row here (src/graph/op_registry.cpp), its builder, inference
+// and gradient next to its siblings (src/graph/ops_*.cpp), and its kernels
+// (src/runtime/kernel_registry.cpp).
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tensorgraph/core/dtype.hpp"
 #include "tensorgraph/core/shape.hpp"
@@ -25,15 +27,22 @@ struct TensorType {
 using InferFunction = TensorType (*)(std::string_view op, const Attrs& attrs,
                                      std::span<const TensorType> inputs);
 
+// The gradient of an op (reverse mode): given the forward node and d loss / d output, appends
+// the nodes computing d loss / d input for the wanted inputs (autodiff.hpp). nullptr: the op is
+// not differentiable.
+struct GradContext;
+using GradFunction = std::vector<Value> (*)(const GradContext& ctx);
+
 struct OpDef {
   OpKind kind;
   std::string_view name;
   int min_inputs;
   int max_inputs;  // -1: any number
   InferFunction infer;
-  bool elementwise;  // f32 element-wise with broadcasting: the fusion pass may merge it
-  bool view;         // the output is the input 0 buffer under another shape (no kernel)
-  bool inplace;      // the output may overwrite input 0 when it has the same size and dies here
+  bool elementwise;   // f32 element-wise with broadcasting: the fusion pass may merge it
+  bool view;          // the output is the input 0 buffer under another shape (no kernel)
+  bool inplace;       // the output may overwrite input 0 when it has the same size and dies here
+  GradFunction grad;  // defined next to the op's inference in src/graph/ops_*.cpp
 };
 
 const OpDef& op_def(OpKind kind);

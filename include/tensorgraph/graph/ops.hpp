@@ -94,4 +94,40 @@ struct Pool2dOptions {
 Value max_pool2d(Value x, const Pool2dOptions& options = {});
 Value avg_pool2d(Value x, const Pool2dOptions& options = {});
 
+// ---- backward ops ------------------------------------------------------------------------------
+// Built by autodiff (grad in autodiff.hpp) from the gradients of the ops above; usable directly.
+// Each takes dy = d loss / d output of its forward op and returns d loss / d (one input).
+
+// dy where y = relu(x) > 0, else 0.
+Value relu_backward(Value dy, Value y);
+// dy * gelu'(x) (exact erf form).
+Value gelu_backward(Value dy, Value x);
+// dy of slice(x, ...) placed into zeros shaped like x.
+Value slice_backward(Value dy, Value x, std::vector<std::int64_t> axes,
+                     std::vector<std::int64_t> starts, std::vector<std::int64_t> ends,
+                     std::vector<std::int64_t> steps = {});
+// d loss / d data of gather(data, indices, axis): rows of dy added into zeros shaped like data
+// (repeated indices accumulate).
+Value gather_backward(Value dy, Value indices, Value data, int axis = 0);
+// d loss / d x of layer_norm(x, weight, bias, epsilon).
+Value layer_norm_backward(Value dy, Value x, std::optional<Value> weight, float epsilon = 1e-5f);
+// d loss / d x of reduce_sum / reduce_mean(x, axes, keepdims): dy broadcast back to x's shape
+// (divided by the number of reduced elements for the mean).
+Value reduce_sum_backward(Value dy, Value x, std::vector<std::int64_t> axes = {},
+                          bool keepdims = false);
+Value reduce_mean_backward(Value dy, Value x, std::vector<std::int64_t> axes = {},
+                           bool keepdims = false);
+// d loss / d x of y = reduce_max(x, axes, keepdims): dy shared evenly by the elements equal to
+// the maximum of their group (PyTorch's amax rule).
+Value reduce_max_backward(Value dy, Value x, Value y, std::vector<std::int64_t> axes = {},
+                          bool keepdims = false);
+// d loss / d x of conv2d(x, weight, ...): x gives the shape (its values are not read).
+Value conv2d_backward_data(Value dy, Value weight, Value x, const Conv2dOptions& options = {});
+// d loss / d weight of conv2d(x, weight, ...) for a weight of `weight_shape` [O, C/g, kH, kW].
+Value conv2d_backward_weights(Value dy, Value x, const Shape& weight_shape,
+                              const Conv2dOptions& options = {});
+// d loss / d x of max_pool2d(x) (dy goes to the first maximum of each window) and avg_pool2d(x).
+Value max_pool2d_backward(Value dy, Value x, const Pool2dOptions& options = {});
+Value avg_pool2d_backward(Value dy, Value x, const Pool2dOptions& options = {});
+
 }  // namespace tensorgraph::ops

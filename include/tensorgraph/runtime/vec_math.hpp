@@ -231,6 +231,18 @@ inline VecF gelu(VecF x) {
   return x * select(z < splat(1.0f), phi_small, phi_large);
 }
 
+// d/dx gelu(x) = Phi(x) + x phi(x) with phi(x) = e^(-x^2/2) / sqrt(2 pi) (the backward of GELU).
+inline VecF gelu_derivative(VecF x) {
+  const VecF z = abs(x) * splat(0.70710678118654752f);
+  const VecF e = detail::exp_minus_square(x, 0.5f);
+  const VecF erf_small = z * detail::horner(z * z, detail::kErfSmall);
+  const VecF phi_small = splat(0.5f) + splat(0.5f) * copysign(erf_small, x);
+  const VecF half_erfc = splat(0.5f) * detail::erfc_large(z, e);
+  const VecF phi_large = select(x < splat(0.0f), half_erfc, splat(1.0f) - half_erfc);
+  const VecF cdf = select(z < splat(1.0f), phi_small, phi_large);
+  return fmadd(x, e * splat(0.39894228040143268f), cdf);
+}
+
 // a^b with C's pow semantics for the common cases: negative bases with integral exponents, zero
 // bases, b == 0 gives 1.
 inline VecF pow(VecF a, VecF b) {
@@ -255,6 +267,7 @@ TG_VEC_SCALAR(tanh)
 TG_VEC_SCALAR(sigmoid)
 TG_VEC_SCALAR(erf)
 TG_VEC_SCALAR(gelu)
+TG_VEC_SCALAR(gelu_derivative)
 #undef TG_VEC_SCALAR
 
 }  // namespace tensorgraph::vec

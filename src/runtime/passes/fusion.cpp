@@ -106,6 +106,7 @@ int fuse_epilogues(Graph& g) {
   for (std::size_t i = 0; i < g.size(); ++i) {
     const OpKind op = g.node(static_cast<NodeId>(i)).op;
     if (op != OpKind::Linear && op != OpKind::MatMul) continue;
+    if (g.node(static_cast<NodeId>(i)).dtype != DType::F32) continue;
     auto cur = static_cast<NodeId>(i);
     while (true) {
       const std::vector<int> uses = g.use_counts();
@@ -154,6 +155,10 @@ std::optional<EwOp> ew_op(OpKind op) {
       return EwOp::Sqrt;
     case OpKind::Rsqrt:
       return EwOp::Rsqrt;
+    case OpKind::ReluBackward:
+      return EwOp::ReluBackward;
+    case OpKind::GeluBackward:
+      return EwOp::GeluBackward;
     default:
       return {};
   }

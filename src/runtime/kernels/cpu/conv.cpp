@@ -1,7 +1,8 @@
 // conv2d and pooling through oneDNN (forward inference). Tensors are plain NCHW at the graph
-// boundary; convolution lets oneDNN pick its layouts (format_tag::any): the weights are reordered
-// once into the chosen layout and kept, activations are reordered in and out through scratch
-// memory when oneDNN prefers a blocked layout. PyTorch's dilation 1 is oneDNN's 0.
+// boundary; convolution lets oneDNN pick its layouts (format_tag::any): constant weights are
+// reordered once into the chosen layout and kept, computed weights (training) on every run,
+// activations are reordered in and out through scratch memory when oneDNN prefers a blocked
+// layout. PyTorch's dilation 1 is oneDNN's 0.
 #include <algorithm>
 #include <optional>
 
@@ -29,7 +30,11 @@ struct ConvState {
   // Reorders at the boundary when oneDNN picked blocked activations.
   std::optional<dnnl::reorder> src_in, dst_out;
   memory src_plain, dst_plain;
-  std::size_t scratchpad_bytes = 0, src_offset = 0, dst_offset = 0;
+  // Computed (non-constant) weights, e.g. parameters in training, reordered on every run when
+  // oneDNN wants a blocked layout.
+  std::optional<dnnl::reorder> weights_in;
+  memory weights_plain;
+  std::size_t scratchpad_bytes = 0, src_offset = 0, dst_offset = 0, weights_offset = 0;
   std::string impl;
 };
 
@@ -113,8 +118,12 @@ class ConvKernel final : public Kernel {
       s->weights = packed_for(pd.weights_desc());
     } else {
       s->weights = onednn::unbound_memory(pd.weights_desc());
-      TG_CHECK(pd.weights_desc() == plain_weights_desc(),
-               "conv2d: oneDNN wants a blocked layout for computed weights (unsupported)");
+      if (pd.weights_desc() != plain_weights_desc()) {
+        s->weights_plain = onednn::unbound_memory(plain_weights_desc());
+        s->weights_in = dnnl::reorder(s->weights_plain, s->weights);
+        s->weights_offset = offset;
+        offset += align_up(pd.weights_desc().get_size());
+      }
     }
     if (attrs_.has_bias) {
       s->bias = onednn::unbound_memory(pd.bias_desc());
@@ -135,7 +144,14 @@ class ConvKernel final : public Kernel {
     } else {
       onednn::set_handle(s.src, args.inputs[0].data);
     }
-    if (!(weights_f32_.raw() != nullptr)) onednn::set_handle(s.weights, args.inputs[1].data);
+    if (s.weights_in) {
+      onednn::set_handle(s.weights_plain, args.inputs[1].data);
+      onednn::set_handle(s.weights, scratch + s.weights_offset);
+      onednn::execute(*s.weights_in,
+                      {{DNNL_ARG_FROM, s.weights_plain.get()}, {DNNL_ARG_TO, s.weights.get()}});
+    } else if (weights_f32_.raw() == nullptr) {
+      onednn::set_handle(s.weights, args.inputs[1].data);
+    }
     if (attrs_.has_bias && !(bias_f32_.raw() != nullptr))
       onednn::set_handle(s.bias, args.inputs[2].data);
     onednn::set_handle(s.dst,
@@ -311,6 +327,8 @@ std::unique_ptr<Kernel> make_conv2d(const KernelContext& ctx) {
 }
 
 std::unique_ptr<Kernel> make_pool2d(const KernelContext& ctx) {
+  // 2x2 max pooling is memory-bound: our plain-layout loop beats oneDNN plus two reorders.
+  if (is_max_pool_2x2(ctx.node())) return make_max_pool_2x2(ctx);
   return std::make_unique<PoolKernel>(ctx.node().op, ctx.node().attrs);
 }
 

@@ -49,6 +49,8 @@ enum class Code : std::uint8_t {
   Cube,
   Recip,
   Copy,  // pow with the exponents 2, 3, -1, 1
+  ReluBackward,
+  GeluBackward,
 };
 
 struct Instr {
@@ -89,6 +91,10 @@ Code code_of(EwOp op) {
       return Code::Sqrt;
     case EwOp::Rsqrt:
       return Code::Rsqrt;
+    case EwOp::ReluBackward:
+      return Code::ReluBackward;
+    case EwOp::GeluBackward:
+      return Code::GeluBackward;
   }
   fail("invalid element-wise op");
 }
@@ -102,6 +108,8 @@ double cost_of(Code c) {
       return 8;
     case Code::Gelu:
       return 14;
+    case Code::GeluBackward:
+      return 16;
     case Code::Pow:
       return 18;
     case Code::Div:
@@ -197,6 +205,13 @@ void apply(const Instr& ins, float* d, const float* a, const float* b, std::int6
       break;
     case Code::Copy:
       map1(d, a, nvec, [](VecF x) { return x; });
+      break;
+    case Code::ReluBackward:  // a: gradient, b: relu output
+      map2(d, a, b, nvec,
+           [](VecF g, VecF y) { return vec::select(y > splat(0.f), g, splat(0.f)); });
+      break;
+    case Code::GeluBackward:  // a: gradient, b: gelu input
+      map2(d, a, b, nvec, [](VecF g, VecF x) { return g * vec::gelu_derivative(x); });
       break;
   }
 }
@@ -470,6 +485,11 @@ class CastKernel final : public Kernel {
           d[i] = static_cast<float>(in.as<const std::int32_t>()[i]);
       else
         for (std::int64_t i = 0; i < n; ++i) d[i] = in.as<const std::uint8_t>()[i] != 0 ? 1.f : 0.f;
+    } else if (to == DType::F32 && from == DType::U8) {  // images
+      const auto* s = in.as<const std::uint8_t>();
+      float* d = out.as<float>();
+#pragma omp simd
+      for (std::int64_t i = 0; i < n; ++i) d[i] = static_cast<float>(s[i]);
     } else if (from == DType::F32 && to == DType::F16) {
       const float* s = in.as<const float>();
       auto* d = out.as<std::uint16_t>();
@@ -606,6 +626,12 @@ std::unique_ptr<Kernel> make_elementwise(const KernelContext& ctx) {
         break;
       case OpKind::Rsqrt:
         ins.op = EwOp::Rsqrt;
+        break;
+      case OpKind::ReluBackward:
+        ins.op = EwOp::ReluBackward;
+        break;
+      case OpKind::GeluBackward:
+        ins.op = EwOp::GeluBackward;
         break;
       default:
         fail("{} is not element-wise", op_name(node.op));

@@ -14,7 +14,6 @@ void conv2d(OpKind, const Attrs& attrs, const KernelArgs& args) {
   const std::int64_t kh = w.shape[2], kw = w.shape[3];
   const std::int64_t groups = attrs.groups;
   const std::int64_t cin_g = c_in / groups, cout_g = c_out / groups;
-  float* y = out.as<float>();
   for (std::int64_t n = 0; n < batch; ++n)
     for (std::int64_t oc = 0; oc < c_out; ++oc) {
       const std::int64_t g = oc / cout_g;
@@ -33,7 +32,7 @@ void conv2d(OpKind, const Attrs& attrs, const KernelArgs& args) {
                 acc += load(x, ((n * c_in + c) * h + yy) * wd + xx) *
                        load(w, ((oc * cin_g + ic) * kh + u) * kw + v);
               }
-          y[((n * c_out + oc) * oh + i) * ow + j] = static_cast<float>(acc);
+          store(out, ((n * c_out + oc) * oh + i) * ow + j, acc);
         }
     }
 }
@@ -43,8 +42,6 @@ void pool2d(OpKind op, const Attrs& attrs, const KernelArgs& args) {
   const TensorRef& out = args.output;
   const std::int64_t planes = x.shape[0] * x.shape[1], h = x.shape[2], wd = x.shape[3];
   const std::int64_t oh = out.shape[2], ow = out.shape[3];
-  const float* in = x.as<const float>();
-  float* y = out.as<float>();
   const bool is_max = op == OpKind::MaxPool2d;
   for (std::int64_t p = 0; p < planes; ++p)
     for (std::int64_t i = 0; i < oh; ++i)
@@ -63,14 +60,14 @@ void pool2d(OpKind op, const Attrs& attrs, const KernelArgs& args) {
                 ++count;
               continue;
             }
-            const double v_in = in[(p * h + yy) * wd + xx];
+            const double v_in = load(x, (p * h + yy) * wd + xx);
             if (is_max)
               acc = std::max(acc, v_in);
             else
               acc += v_in;
             ++count;
           }
-        y[(p * oh + i) * ow + j] = static_cast<float>(is_max ? acc : (count ? acc / count : 0.0));
+        store(out, (p * oh + i) * ow + j, is_max ? acc : (count ? acc / count : 0.0));
       }
 }
 

@@ -46,6 +46,10 @@ double apply_binary(OpKind op, double a, double b) {
       return a / b;
     case OpKind::Pow:
       return std::pow(a, b);
+    case OpKind::ReluBackward:
+      return b > 0 ? a : 0.0;
+    case OpKind::GeluBackward:
+      return a * gelu_derivative_exact(b);
     default:
       fail("reference: {} is not a binary element-wise op", op_name(op));
   }
@@ -81,6 +85,10 @@ double apply_ew(EwOp op, double a, double b) {
       return std::sqrt(a);
     case EwOp::Rsqrt:
       return 1.0 / std::sqrt(a);
+    case EwOp::ReluBackward:
+      return b > 0 ? a : 0.0;
+    case EwOp::GeluBackward:
+      return a * gelu_derivative_exact(b);
     case EwOp::Const:
       break;
   }
@@ -91,11 +99,10 @@ double apply_ew(EwOp op, double a, double b) {
 
 void elementwise(OpKind op, const Attrs&, const KernelArgs& args) {
   const TensorRef& out = args.output;
-  float* y = out.as<float>();
   const std::int64_t n = out.numel();
   if (args.inputs.size() == 1) {
     const TensorRef& a = args.inputs[0];
-    for (std::int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(apply_unary(op, load(a, i)));
+    for (std::int64_t i = 0; i < n; ++i) store(out, i, apply_unary(op, load(a, i)));
     return;
   }
   const TensorRef& a = args.inputs[0];
@@ -104,14 +111,13 @@ void elementwise(OpKind op, const Attrs&, const KernelArgs& args) {
     const auto c = unravel(out.shape, i);
     const double va = load(a, broadcast_index(a.shape, out.shape, c));
     const double vb = load(b, broadcast_index(b.shape, out.shape, c));
-    y[i] = static_cast<float>(apply_binary(op, va, vb));
+    store(out, i, apply_binary(op, va, vb));
   }
 }
 
 void fused_elementwise(OpKind, const Attrs& attrs, const KernelArgs& args) {
   const ElementwiseProgram& program = *attrs.program;
   const TensorRef& out = args.output;
-  float* y = out.as<float>();
   std::vector<double> regs(static_cast<std::size_t>(program.num_registers()));
   for (std::int64_t i = 0; i < out.numel(); ++i) {
     const auto c = unravel(out.shape, i);
@@ -127,7 +133,7 @@ void fused_elementwise(OpKind, const Attrs& attrs, const KernelArgs& args) {
       else
         r = apply_ew(ins.op, regs[ins.a], ins.b >= 0 ? regs[ins.b] : 0.0);
     }
-    y[i] = static_cast<float>(regs.back());
+    store(out, i, regs.back());
   }
 }
 

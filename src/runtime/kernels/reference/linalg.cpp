@@ -10,10 +10,9 @@ namespace {
 // Applies post-ops to the finished result y (in place).
 void apply_post_ops(const Attrs& attrs, const KernelArgs& args) {
   const TensorRef& out = args.output;
-  float* y = out.as<float>();
   for (const PostOp& p : attrs.post_ops) {
     for (std::int64_t i = 0; i < out.numel(); ++i) {
-      const double v = y[i];
+      const double v = load(out, i);
       double r = v;
       switch (p.kind) {
         case PostOpKind::Relu:
@@ -37,7 +36,7 @@ void apply_post_ops(const Attrs& attrs, const KernelArgs& args) {
           break;
         }
       }
-      y[i] = static_cast<float>(r);
+      store(out, i, r);
     }
   }
 }
@@ -59,7 +58,6 @@ void matmul(OpKind, const Attrs& attrs, const KernelArgs& args) {
   for (int d = 0; d < b.shape.rank() - 2; ++d) b_batch.push_back(b.shape.dims()[d]);
   std::int64_t batches = 1;
   for (std::int64_t d : out_batch.dims()) batches *= d;
-  float* y = out.as<float>();
   for (std::int64_t bi = 0; bi < batches; ++bi) {
     const auto c = unravel(out_batch, bi);
     const std::int64_t a_off = broadcast_index(a_batch, out_batch, c) * a.shape[-2] * a.shape[-1];
@@ -72,7 +70,7 @@ void matmul(OpKind, const Attrs& attrs, const KernelArgs& args) {
           const std::int64_t bj = attrs.transpose_b ? j * k + p : p * n + j;
           acc += load(a, a_off + ai) * load(b, b_off + bj);
         }
-        y[bi * m * n + i * n + j] = static_cast<float>(acc);
+        store(out, bi * m * n + i * n + j, acc);
       }
     }
   }
@@ -86,12 +84,11 @@ void linear(OpKind, const Attrs& attrs, const KernelArgs& args) {
   const std::int64_t k = w.shape[1];
   const std::int64_t n = w.shape[0];
   const std::int64_t rows = k > 0 ? x.numel() / k : out.numel() / (n > 0 ? n : 1);
-  float* y = out.as<float>();
   for (std::int64_t i = 0; i < rows; ++i) {
     for (std::int64_t j = 0; j < n; ++j) {
       double acc = attrs.has_bias ? load(args.inputs[2], j) : 0.0;
       for (std::int64_t p = 0; p < k; ++p) acc += load(x, i * k + p) * load(w, j * k + p);
-      y[i * n + j] = static_cast<float>(acc);
+      store(out, i * n + j, acc);
     }
   }
   apply_post_ops(attrs, args);

@@ -14,20 +14,18 @@ void softmax(OpKind op, const Attrs& attrs, const KernelArgs& args) {
   std::int64_t inner = 1;
   for (int d = axis + 1; d < in.shape.rank(); ++d) inner *= in.shape.dims()[d];
   const std::int64_t outer = n > 0 ? in.numel() / (n * inner) : 0;
-  const float* x = in.as<const float>();
-  float* y = out.as<float>();
+  auto x = [&](std::int64_t i) { return load(in, i); };
   for (std::int64_t o = 0; o < outer; ++o) {
     for (std::int64_t i = 0; i < inner; ++i) {
       const std::int64_t base = o * n * inner + i;
       double mx = -std::numeric_limits<double>::infinity();
-      for (std::int64_t j = 0; j < n; ++j)
-        mx = std::max(mx, static_cast<double>(x[base + j * inner]));
+      for (std::int64_t j = 0; j < n; ++j) mx = std::max(mx, x(base + j * inner));
       double sum = 0;
-      for (std::int64_t j = 0; j < n; ++j) sum += std::exp(x[base + j * inner] - mx);
+      for (std::int64_t j = 0; j < n; ++j) sum += std::exp(x(base + j * inner) - mx);
       for (std::int64_t j = 0; j < n; ++j) {
-        const double v = x[base + j * inner] - mx;
-        y[base + j * inner] =
-            static_cast<float>(op == OpKind::LogSoftmax ? v - std::log(sum) : std::exp(v) / sum);
+        const double v = x(base + j * inner) - mx;
+        store(out, base + j * inner,
+              op == OpKind::LogSoftmax ? v - std::log(sum) : std::exp(v) / sum);
       }
     }
   }
@@ -37,25 +35,22 @@ void layer_norm(OpKind, const Attrs& attrs, const KernelArgs& args) {
   const TensorRef& in = args.inputs[0];
   const std::int64_t d = in.shape[-1];
   const std::int64_t rows = d > 0 ? in.numel() / d : 0;
-  const float* x = in.as<const float>();
-  float* y = args.output.as<float>();
-  const float* w = attrs.has_weight ? args.inputs[1].as<const float>() : nullptr;
-  const float* b =
-      attrs.has_bias ? args.inputs[attrs.has_weight ? 2 : 1].as<const float>() : nullptr;
+  const TensorRef* w = attrs.has_weight ? &args.inputs[1] : nullptr;
+  const TensorRef* b = attrs.has_bias ? &args.inputs[attrs.has_weight ? 2 : 1] : nullptr;
   for (std::int64_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * d;
+    auto xr = [&](std::int64_t j) { return load(in, r * d + j); };
     double mean = 0;
-    for (std::int64_t j = 0; j < d; ++j) mean += xr[j];
+    for (std::int64_t j = 0; j < d; ++j) mean += xr(j);
     mean /= static_cast<double>(d);
     double var = 0;
-    for (std::int64_t j = 0; j < d; ++j) var += (xr[j] - mean) * (xr[j] - mean);
+    for (std::int64_t j = 0; j < d; ++j) var += (xr(j) - mean) * (xr(j) - mean);
     var /= static_cast<double>(d);  // biased, as PyTorch
     const double inv = 1.0 / std::sqrt(var + attrs.epsilon);
     for (std::int64_t j = 0; j < d; ++j) {
-      double v = (xr[j] - mean) * inv;
-      if (w) v *= w[j];
-      if (b) v += b[j];
-      y[r * d + j] = static_cast<float>(v);
+      double v = (xr(j) - mean) * inv;
+      if (w) v *= load(*w, j);
+      if (b) v += load(*b, j);
+      store(args.output, r * d + j, v);
     }
   }
 }
@@ -78,7 +73,6 @@ void reduce(OpKind op, const Attrs& attrs, const KernelArgs& args) {
   }
   const double init = op == OpKind::ReduceMax ? -std::numeric_limits<double>::infinity() : 0.0;
   std::vector<double> acc(static_cast<std::size_t>(out.numel()), init);
-  const float* x = in.as<const float>();
   for (std::int64_t i = 0; i < in.numel(); ++i) {
     const auto c = unravel(in.shape, i);
     std::int64_t o = 0;
@@ -86,14 +80,12 @@ void reduce(OpKind op, const Attrs& attrs, const KernelArgs& args) {
     for (int d = 0; d < rank; ++d)
       if (!reduced[d]) o = o * kept.dims()[k++] + c[d];
     if (op == OpKind::ReduceMax)
-      acc[o] = std::max(acc[o], static_cast<double>(x[i]));
+      acc[o] = std::max(acc[o], load(in, i));
     else
-      acc[o] += x[i];
+      acc[o] += load(in, i);
   }
-  float* y = out.as<float>();
   for (std::int64_t o = 0; o < out.numel(); ++o)
-    y[o] =
-        static_cast<float>(op == OpKind::ReduceMean ? acc[o] / static_cast<double>(count) : acc[o]);
+    store(out, o, op == OpKind::ReduceMean ? acc[o] / static_cast<double>(count) : acc[o]);
 }
 
 }  // namespace tensorgraph::runtime::reference

@@ -28,6 +28,14 @@ void layer_norm(OpKind op, const Attrs& attrs, const KernelArgs& args);
 void reduce(OpKind op, const Attrs& attrs, const KernelArgs& args);
 void conv2d(OpKind op, const Attrs& attrs, const KernelArgs& args);
 void pool2d(OpKind op, const Attrs& attrs, const KernelArgs& args);
+// backward ops (backward.cpp); relu/gelu backward are element-wise
+void slice_backward(OpKind op, const Attrs& attrs, const KernelArgs& args);
+void gather_backward(OpKind op, const Attrs& attrs, const KernelArgs& args);
+void layer_norm_backward(OpKind op, const Attrs& attrs, const KernelArgs& args);
+void reduce_backward(OpKind op, const Attrs& attrs, const KernelArgs& args);  // sum, mean, max
+void conv2d_backward_data(OpKind op, const Attrs& attrs, const KernelArgs& args);
+void conv2d_backward_weights(OpKind op, const Attrs& attrs, const KernelArgs& args);
+void pool2d_backward(OpKind op, const Attrs& attrs, const KernelArgs& args);  // max and avg
 
 // ---- helpers -----------------------------------------------------------------------------------
 
@@ -56,6 +64,15 @@ inline double load(const TensorRef& t, std::int64_t i) {
   return 0;
 }
 
+// Stores v as element i of a float output: f64 outputs (gradient checks) keep every bit of the
+// double computation, f32 ones are rounded once.
+inline void store(const TensorRef& t, std::int64_t i, double v) {
+  if (t.dtype == DType::F64)
+    static_cast<double*>(t.data)[i] = v;
+  else
+    static_cast<float*>(t.data)[i] = static_cast<float>(v);
+}
+
 // Row-major coordinates of flat index i in `shape`.
 inline std::array<std::int64_t, Shape::kMaxRank> unravel(const Shape& shape, std::int64_t i) {
   std::array<std::int64_t, Shape::kMaxRank> c{};
@@ -82,6 +99,11 @@ inline std::int64_t broadcast_index(const Shape& in, const Shape& out,
 // The exact functions, in double.
 inline double gelu_exact(double x) {
   return 0.5 * x * std::erfc(-x / std::sqrt(2.0));
+}
+// d/dx x Phi(x) = Phi(x) + x phi(x).
+inline double gelu_derivative_exact(double x) {
+  constexpr double kInvSqrt2Pi = 0.39894228040143267794;
+  return 0.5 * std::erfc(-x / std::sqrt(2.0)) + x * kInvSqrt2Pi * std::exp(-0.5 * x * x);
 }
 inline double sigmoid_exact(double x) {
   return 1.0 / (1.0 + std::exp(-x));
