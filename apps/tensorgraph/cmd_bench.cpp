@@ -138,6 +138,10 @@ int run_bench_command(const BenchArgs& args) {
   bench::BenchOutcome outcome;
   try {
     outcome = bench::run_bench(request);
+  } catch (const bench::TaskUnavailable& e) {
+    view->finish();
+    std::cerr << "tensorgraph: error: " << e.what() << "\n";
+    return 3;
   } catch (...) {
     view->finish();
     throw;
@@ -195,7 +199,9 @@ Every implementation's outputs are checked against the reference (golden logits 
 tolerance, same labels on the validation set) before anything is timed; a mismatch fails the
 run. Implementations are then timed in interleaved rounds (A B C, A B C, ...) on the same
 inputs and thread counts. Reports (JSON, Markdown, CSV, with machine info and each peer's
-settings) go to results/ beside the config, named by UTC time.
+settings) go to results/ beside the config, named by UTC time. Exit status: 0 done, 1 failed
+(including a correctness mismatch), 2 bad arguments, 3 the config's task needs a feature this
+build does not have yet.
 
 Examples:
   tensorgraph bench benchmarks/03_distilbert_sentiment/config.toml

@@ -68,9 +68,10 @@ TaskSetup setup_task(const TaskContext& context) {
   if (task == "linear") return setup_linear(context);
   if (task == "tokenizer") return setup_tokenizer(context);
   if (task == "lexicon") return setup_lexicon(context);
-  fail("{}: task '{}' needs {}, which this build does not have yet", context.config.path.string(),
-       task, context.config.requires_feature.empty() ? "a newer tensorgraph"
-                                                     : context.config.requires_feature);
+  throw TaskUnavailable(fmt::format(
+      "{}: task '{}' needs {}, which this build does not have yet", context.config.path.string(),
+      task, context.config.requires_feature.empty() ? "a newer tensorgraph"
+                                                    : context.config.requires_feature));
 }
 
 }  // namespace

@@ -45,7 +45,9 @@ PeerImplementation::~PeerImplementation() = default;
 void PeerImplementation::peer_failed(const std::string& what) {
   std::string tail = child_ ? child_->stderr_tail() : std::string();
   std::string status;
-  if (child_ && !child_->running()) status = " (" + child_->wait(1).describe() + ")";
+  // A child that closed its output is exiting: wait a moment for its status.
+  if (child_ && (child_->output_closed() || !child_->running()))
+    status = " (" + child_->wait(2).describe() + ")";
   fail("peer '{}' {}{}{}", options_.name, what, status,
        tail.empty() ? "" : "; its standard error ends with:\n" + tail);
 }

@@ -225,6 +225,11 @@ std::vector<CheckGroup> group_checks(const json& checks) {
   return groups;
 }
 
+// "1 case", "3 cases"
+std::string count(long n, const char* noun) {
+  return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
+}
+
 std::string machine_lines(const json& m, const char* prefix) {
   std::string isa;
   for (const auto& f : arr(m, "isa_features"))
@@ -534,9 +539,9 @@ std::string report_markdown(const json& report) {
     if (!groups.empty()) {
       out += "Correctness before timing:";
       for (const auto& g : groups)
-        out += fmt::format(" {} vs {}: {} cases, {} rows, max abs diff {:.2g}, {} label "
+        out += fmt::format(" {} vs {}: {}, {} rows, max abs diff {:.2g}, {} label "
                            "mismatches ({});",
-                           g.implementation, g.against, g.cases, g.rows, g.max_abs_diff,
+                           g.implementation, g.against, count(g.cases, "case"), g.rows, g.max_abs_diff,
                            g.label_mismatches, g.ok ? "ok" : "FAILED");
       out.pop_back();
       out += ".\n\n";
@@ -591,8 +596,8 @@ std::string report_console(const json& report, bool color) {
   out += machine_lines(obj(report, "machine"), "  ");
   const json& gate = obj(report, "gate");
   for (const auto& g : group_checks(arr(gate, "checks")))
-    out += fmt::format("  checked {} against {}: {} cases, max abs diff {:.2g}: {}\n",
-                       g.implementation, g.against, g.cases, g.max_abs_diff,
+    out += fmt::format("  checked {} against {}: {}, max abs diff {:.2g}: {}\n",
+                       g.implementation, g.against, count(g.cases, "case"), g.max_abs_diff,
                        g.ok ? "ok" : "FAILED");
   for (const auto& run : arr(report, "runs")) {
     const int threads = run.value("threads", 0);
@@ -640,9 +645,9 @@ std::string report_console(const json& report, bool color) {
                          settings_text(i));
     }
     for (const auto& g : group_checks(arr(run, "checks")))
-      out += fmt::format("  checked {} against {}: {} cases, {} rows, max abs diff {:.2g}, {} label "
+      out += fmt::format("  checked {} against {}: {}, {} rows, max abs diff {:.2g}, {} label "
                          "mismatches: {}\n",
-                         g.implementation, g.against, g.cases, g.rows, g.max_abs_diff,
+                         g.implementation, g.against, count(g.cases, "case"), g.rows, g.max_abs_diff,
                          g.label_mismatches, g.ok ? "ok" : "FAILED");
   }
   return out;

@@ -72,7 +72,7 @@ CheckResult compare_rows(const Case& c, const Rows& expected, const Rows& actual
                             row_text(expected[i]));
       }
     }
-    if (c.compare_labels && !expected[i].empty() && top_margin(expected[i]) > 2 * c.tolerance &&
+    if (c.compare_labels && !expected[i].empty() && top_margin(expected[i]) >= c.label_tie &&
         argmax(expected[i]) != argmax(actual[i]))
       ++r.label_mismatches;
   }
@@ -152,11 +152,11 @@ RunResult run_benchmark(std::vector<std::unique_ptr<Implementation>>& implementa
       if (c.expected) {
         expected = &*c.expected;
         against = "expected";
-      } else if (reference && reference->supports(c)) {
-        if (impl == reference) continue;  // against itself: nothing to learn
+      } else if (reference && reference->supports(c) && impl != reference) {
         expected = reference_outputs(c);
         against = reference->name();
       } else if (!c.reference_case.empty()) {
+        // The same inputs in another form (text as ids): also checks the reference itself.
         auto ref = std::find_if(cases.begin(), cases.end(),
                                 [&](const Case& other) { return other.name == c.reference_case; });
         TG_CHECK(ref != cases.end(), "case '{}': reference case '{}' does not exist", c.name,

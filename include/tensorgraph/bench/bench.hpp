@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tensorgraph/bench/config.hpp"
+#include "tensorgraph/core/error.hpp"
 
 namespace tensorgraph::bench {
 
@@ -37,6 +38,13 @@ struct BenchOutcome {
   nlohmann::json report;
   std::vector<std::filesystem::path> files;  // written reports
   std::vector<std::string> formats;          // the config's [output] formats
+};
+
+// Thrown when the config names a task this build cannot run yet ([benchmark] requires says
+// what it needs); the CLI exits with status 3 so that scripts can skip it.
+class TaskUnavailable : public Error {
+ public:
+  using Error::Error;
 };
 
 BenchOutcome run_bench(const BenchRequest& request);

@@ -51,6 +51,8 @@ class ChildProcess {
   // Reads stdout to its end (for short commands).
   std::string read_all(double timeout_s);
   void close_stdin();
+  // True once the child closed its standard output (it is exiting).
+  bool output_closed() const { return eof_ && buffer_.empty(); }
 
   // Waits for the exit; after `timeout_s` kills it (SIGKILL) and reports that.
   ExitStatus wait(double timeout_s);
