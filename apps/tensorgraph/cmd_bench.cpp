@@ -65,11 +65,12 @@ class BenchProgressView {
                          : p.phase == "start" ? "starting"
                          : p.phase == "check" ? "checking outputs"
                                               : "timing";
-      const std::string label =
-          p.threads > 0 ? fmt::format("bench: {} thread{}: {}", p.threads, p.threads == 1 ? "" : "s", what)
-                        : fmt::format("bench: {}", what);
+      const std::string label = p.threads > 0 ? fmt::format("bench: {} thread{}: {}", p.threads,
+                                                            p.threads == 1 ? "" : "s", what)
+                                              : fmt::format("bench: {}", what);
       if (!ProgressBar::stderr_is_terminal()) std::fprintf(stderr, "%s\n", label.c_str());
-      if (p.total > 0) bar_ = std::make_unique<ProgressBar>(label, p.total, ProgressBar::Unit::Items, 0);
+      if (p.total > 0)
+        bar_ = std::make_unique<ProgressBar>(label, p.total, ProgressBar::Unit::Items, 0);
     }
     if (bar_ && p.total > 0) bar_->update(p.done, p.detail);
   }
@@ -81,8 +82,8 @@ class BenchProgressView {
 };
 
 int update_results(const BenchArgs& args) {
-  const fs::path dir = args.benchmarks_dir ? fs::path(*args.benchmarks_dir)
-                                           : hub::project_dir() / "benchmarks";
+  const fs::path dir =
+      args.benchmarks_dir ? fs::path(*args.benchmarks_dir) : hub::project_dir() / "benchmarks";
   const std::string page = bench::generate_results_page(dir);
   const fs::path out = dir / "RESULTS.md";
   write_file_atomically(out.string(), page + "\n");
@@ -111,7 +112,8 @@ int show_report(const std::string& path, bool markdown) {
   const nlohmann::json report = nlohmann::json::parse(in, nullptr, false);
   if (!report.is_object() || report.value("format", "") != "tensorgraph-bench-report")
     fail("{}: not a tensorgraph bench report (JSON written by `tensorgraph bench`)", path);
-  std::cout << (markdown ? bench::report_markdown(report) : bench::report_console(report, color_output()));
+  std::cout << (markdown ? bench::report_markdown(report)
+                         : bench::report_console(report, color_output()));
   return 0;
 }
 
@@ -122,8 +124,9 @@ int run_bench_command(const BenchArgs& args) {
   }
   if (args.update_results && args.config.empty()) return update_results(args);
   if (args.config.empty())
-    fail("no config: give CONFIG.toml (e.g. benchmarks/03_distilbert_sentiment/config.toml), or "
-         "--update-results to regenerate benchmarks/RESULTS.md");
+    fail(
+        "no config: give CONFIG.toml (e.g. benchmarks/03_distilbert_sentiment/config.toml), or "
+        "--update-results to regenerate benchmarks/RESULTS.md");
   bench::BenchRequest request;
   request.config = args.config;
   if (args.out) request.out_dir = fs::path(*args.out);
@@ -182,8 +185,7 @@ const Registrar kBench{
                     "Benchmark config (benchmarks/NN_name/config.toml, or its directory)", false);
        o.option("-o,--out", &args->out,
                 "Directory for the reports (default: results/ beside the config)");
-       o.option("-f,--filter", &args->filters,
-                "Only cases whose name contains NAME (repeatable)");
+       o.option("-f,--filter", &args->filters, "Only cases whose name contains NAME (repeatable)");
        o.flag("--quick", &args->quick,
               "Fewer cases, rounds and iterations ([benchmark.quick] of the config)");
        o.flag("--json", &args->json, "Print the report as JSON instead of tables");

@@ -41,10 +41,12 @@ const Registrar kBenchPeer{
      [](Options& o) {
        auto args = std::make_shared<PeerArgs>();
        o.positional("kind", &args->kind, "What to serve: distilbert", true);
-       o.option("--model", &args->model, "Model directory (config.json, model.safetensors, vocab.txt)");
+       o.option("--model", &args->model,
+                "Model directory (config.json, model.safetensors, vocab.txt)");
        o.require("--model");
        o.option("--threads", &args->threads, "Threads (0: TG_NUM_THREADS, else every CPU)");
-       o.option("--max-length", &args->max_length, "Truncate texts to N tokens (default: the model's positions)");
+       o.option("--max-length", &args->max_length,
+                "Truncate texts to N tokens (default: the model's positions)");
        o.footer(R"(
 Reads one JSON request per line on stdin and answers one line on stdout: first
 {"ready": true, ...}, then {"logits": ...} for {"op": "logits", "input_ids": ...} or

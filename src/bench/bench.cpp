@@ -68,10 +68,11 @@ TaskSetup setup_task(const TaskContext& context) {
   if (task == "linear") return setup_linear(context);
   if (task == "tokenizer") return setup_tokenizer(context);
   if (task == "lexicon") return setup_lexicon(context);
-  throw TaskUnavailable(fmt::format(
-      "{}: task '{}' needs {}, which this build does not have yet", context.config.path.string(),
-      task, context.config.requires_feature.empty() ? "a newer tensorgraph"
-                                                    : context.config.requires_feature));
+  throw TaskUnavailable(fmt::format("{}: task '{}' needs {}, which this build does not have yet",
+                                    context.config.path.string(), task,
+                                    context.config.requires_feature.empty()
+                                        ? "a newer tensorgraph"
+                                        : context.config.requires_feature));
 }
 
 }  // namespace
@@ -128,7 +129,8 @@ std::string PeerFactory::unavailable_reason(const ImplementationConfig& config,
   std::string reason;
   const std::vector<std::string> check = config.options.get_strings("available");
   if (!check.empty()) {
-    const auto command = expand(check, vars, fmt::format("[implementations.{}] available", config.name));
+    const auto command =
+        expand(check, vars, fmt::format("[implementations.{}] available", config.name));
     try {
       const CommandOutcome outcome = run_to_end(command, {}, 120);
       if (!outcome.ok()) {
@@ -193,22 +195,18 @@ std::vector<fs::path> write_reports(const nlohmann::json& report,
 
 BenchOutcome run_bench(const BenchRequest& request) {
   const BenchConfig config = load_config(request.config);
-  TaskContext context{config,
-                      standard_placeholders(config.dir, request.tensorgraph_executable),
-                      request.quick,
-                      request.filters,
-                      request.on_progress};
+  TaskContext context{config, standard_placeholders(config.dir, request.tensorgraph_executable),
+                      request.quick, request.filters, request.on_progress};
   const RunSettings& settings = context.settings();
 
   const std::array<double, 2> load_start = load_average();
   TaskSetup setup = setup_task(context);
-  bool any_timed = std::any_of(setup.cases.begin(), setup.cases.end(),
-                               [](const Case& c) { return c.timed; });
+  bool any_timed =
+      std::any_of(setup.cases.begin(), setup.cases.end(), [](const Case& c) { return c.timed; });
   if (!any_timed) {
     std::string names;
     for (const auto& c : config.cases) names += (names.empty() ? "" : ", ") + c.name;
-    fail("no case to run{}{} (cases: {})",
-         request.filters.empty() ? "" : " matches --filter",
+    fail("no case to run{}{} (cases: {})", request.filters.empty() ? "" : " matches --filter",
          request.quick ? " under --quick" : "", names);
   }
 
@@ -260,7 +258,8 @@ BenchOutcome run_bench(const BenchRequest& request) {
   outcome.report["load_average"] = {load_start[0], load_average()[0]};
   outcome.formats = config.output.formats;
   if (request.write_files) {
-    const fs::path dir = request.out_dir ? *request.out_dir : config.resolve(config.output.directory);
+    const fs::path dir =
+        request.out_dir ? *request.out_dir : config.resolve(config.output.directory);
     if (request.on_progress) request.on_progress({"write", dir.string(), 0, 0, 0});
     outcome.files = write_reports(outcome.report, config.output.formats, dir);
   }

@@ -107,31 +107,48 @@ struct Key {
 
 const char* kind_name(Kind k) {
   switch (k) {
-    case Kind::Bool: return "a boolean";
-    case Kind::Int: return "an integer";
-    case Kind::Number: return "a number";
-    case Kind::String: return "a string";
-    case Kind::Strings: return "an array of strings";
-    case Kind::Ints: return "an array of integers";
-    case Kind::Map: return "a table of strings";
-    case Kind::Table: return "a table";
-    case Kind::TableArray: return "an array of tables";
+    case Kind::Bool:
+      return "a boolean";
+    case Kind::Int:
+      return "an integer";
+    case Kind::Number:
+      return "a number";
+    case Kind::String:
+      return "a string";
+    case Kind::Strings:
+      return "an array of strings";
+    case Kind::Ints:
+      return "an array of integers";
+    case Kind::Map:
+      return "a table of strings";
+    case Kind::Table:
+      return "a table";
+    case Kind::TableArray:
+      return "an array of tables";
   }
   return "?";
 }
 
 const char* toml_type_name(toml::node_type t) {
   switch (t) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
     case toml::node_type::date:
     case toml::node_type::time:
-    case toml::node_type::date_time: return "a date/time";
-    default: return "nothing";
+    case toml::node_type::date_time:
+      return "a date/time";
+    default:
+      return "nothing";
   }
 }
 
@@ -193,12 +210,10 @@ const std::vector<TaskSchema>& task_schemas() {
 }
 
 const std::vector<Key>& option_schema(std::string_view type) {
-  static const std::vector<Key> peer = {{"command", Kind::Strings, true},
-                                        {"env", Kind::Map},
-                                        {"unset_env", Kind::Strings},
-                                        {"available", Kind::Strings},
-                                        {"prepare", Kind::TableArray},
-                                        {"startup_timeout_s", Kind::Number}};
+  static const std::vector<Key> peer = {
+      {"command", Kind::Strings, true}, {"env", Kind::Map},
+      {"unset_env", Kind::Strings},     {"available", Kind::Strings},
+      {"prepare", Kind::TableArray},    {"startup_timeout_s", Kind::Number}};
   static const std::vector<Key> tensorgraph = {
       {"kernels", Kind::String}, {"ascii_fast_path", Kind::Bool}, {"api", Kind::String}};
   static const std::vector<Key> none = {};
@@ -284,8 +299,8 @@ class Parser {
     ConfigValues out(fmt::format("{}: {}", at(table), section));
     for (auto&& [key_node, node] : table) {
       const std::string_view key = key_node.str();
-      auto spec = std::find_if(schema.begin(), schema.end(),
-                               [&](const Key& k) { return k.name == key; });
+      auto spec =
+          std::find_if(schema.begin(), schema.end(), [&](const Key& k) { return k.name == key; });
       if (spec == schema.end()) unknown_key(key_node, key, schema, section);
       if (auto value = convert(node, *spec, section)) out.set(std::string(key), std::move(*value));
     }
@@ -307,8 +322,7 @@ class Parser {
     }
     const auto& b = key_node.source().begin;
     const std::string where = b.line ? fmt::format("{}:{}:{}", file_, b.line, b.column) : file_;
-    if (schema.empty())
-      fail("{}: unknown key '{}' in {} (it takes no keys)", where, key, section);
+    if (schema.empty()) fail("{}: unknown key '{}' in {} (it takes no keys)", where, key, section);
     fail("{}: unknown key '{}' in {}{} (known keys: {})", where, key, section,
          suggestion.empty() ? "" : fmt::format(" (did you mean '{}'?)", suggestion), known);
   }
@@ -329,8 +343,8 @@ class Parser {
         if (auto v = node.as_integer()) {
           const std::int64_t x = v->get();
           if (x < k.min || x > k.max)
-            fail("{}: {}: '{}' = {} is out of range [{}, {}]", at(node), section, k.name, x,
-                 k.min, k.max);
+            fail("{}: {}: '{}' = {} is out of range [{}, {}]", at(node), section, k.name, x, k.min,
+                 k.max);
           return ConfigValue(x);
         }
         wrong_type(node, k, section);
@@ -370,8 +384,8 @@ class Parser {
         for (auto&& [key, value] : *t) {
           const auto* s = value.as_string();
           if (!s)
-            fail("{}: {}: '{}.{}' must be a string, got {}", at(value), section, k.name,
-                 key.str(), toml_type_name(value.type()));
+            fail("{}: {}: '{}.{}' must be a string, got {}", at(value), section, k.name, key.str(),
+                 toml_type_name(value.type()));
           out[std::string(key.str())] = s->get();
         }
         return ConfigValue(std::move(out));
@@ -396,8 +410,7 @@ class Parser {
       std::vector<int> threads;
       for (std::int64_t t : v.get_ints("threads")) {
         if (t < 1 || t > 4096)
-          fail("{}: {}: threads must be between 1 and 4096, got {}", at(*threads_node), section,
-               t);
+          fail("{}: {}: threads must be between 1 and 4096, got {}", at(*threads_node), section, t);
         threads.push_back(static_cast<int>(t));
       }
       TG_CHECK(!threads.empty(), "{}: {}: threads must not be empty", at(*threads_node), section);
@@ -503,7 +516,8 @@ class Parser {
       const std::string name(name_key.str());
       const std::string section = fmt::format("[implementations.{}]", name);
       const auto* t = node.as_table();
-      if (!t) fail("{}: {} must be a table, got {}", at(node), section, toml_type_name(node.type()));
+      if (!t)
+        fail("{}: {} must be a table, got {}", at(node), section, toml_type_name(node.type()));
       const ConfigValues iv = read(*t, kImplementationKeys, section);
       ImplementationConfig ic;
       ic.name = name;
@@ -527,8 +541,8 @@ class Parser {
             PrepareStep step;
             step.description = sv.get_string("description");
             step.command = sv.get_strings("command");
-            TG_CHECK(!step.command.empty(), "{}: {}.options.prepare #{}: command is empty",
-                     at(st), section, i + 1);
+            TG_CHECK(!step.command.empty(), "{}: {}.options.prepare #{}: command is empty", at(st),
+                     section, i + 1);
             step.creates = sv.require_string("creates");
             step.inputs = sv.get_strings("inputs");
             ic.prepare.push_back(std::move(step));
@@ -553,8 +567,8 @@ class Parser {
                        return sa.line != sb.line ? sa.line < sb.line : sa.column < sb.column;
                      });
     if (!c.reference.empty())
-      TG_CHECK(c.implementation(c.reference), "{}: [benchmark]: reference '{}' is not an implementation",
-               file_, c.reference);
+      TG_CHECK(c.implementation(c.reference),
+               "{}: [benchmark]: reference '{}' is not an implementation", file_, c.reference);
 
     // [output]
     if (const auto* o = root["output"].as_table()) {

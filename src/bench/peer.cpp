@@ -36,8 +36,7 @@ PeerImplementation::PeerImplementation(PeerOptions options) : options_(std::move
   info_.rss_scope = "peer process";
   info_.settings["command"] = quote_command(options_.command);
   if (!options_.process.set_env.empty()) info_.settings["env_set"] = options_.process.set_env;
-  if (!options_.process.unset_env.empty())
-    info_.settings["env_unset"] = options_.process.unset_env;
+  if (!options_.process.unset_env.empty()) info_.settings["env_unset"] = options_.process.unset_env;
 }
 
 PeerImplementation::~PeerImplementation() = default;
@@ -64,16 +63,15 @@ void PeerImplementation::start() {
   } catch (const Error& e) {
     peer_failed(fmt::format("did not start: {}", e.what()));
   }
-  const double cold = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                    child_->started())
-                          .count();
+  const double cold =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - child_->started()).count();
   if (!line) peer_failed("exited before saying it was ready");
   nlohmann::json hello;
   try {
     hello = nlohmann::json::parse(*line);
   } catch (const nlohmann::json::exception&) {
-    peer_failed(fmt::format("said something that is not JSON instead of ready: {}",
-                            line->substr(0, 300)));
+    peer_failed(
+        fmt::format("said something that is not JSON instead of ready: {}", line->substr(0, 300)));
   }
   if (!hello.is_object() || !hello.value("ready", false)) {
     const std::string error =
@@ -116,18 +114,20 @@ nlohmann::json PeerImplementation::request(const nlohmann::json& message, double
   } catch (const Error& e) {
     peer_failed(e.what());
   }
-  if (!line) peer_failed(fmt::format("exited instead of answering op '{}'", message.value("op", "")));
+  if (!line)
+    peer_failed(fmt::format("exited instead of answering op '{}'", message.value("op", "")));
   nlohmann::json reply;
   try {
     reply = nlohmann::json::parse(*line);
   } catch (const nlohmann::json::exception&) {
     peer_failed(fmt::format("answered something that is not JSON: {}", line->substr(0, 300)));
   }
-  if (!reply.is_object()) peer_failed(fmt::format("answered a non-object: {}", line->substr(0, 300)));
+  if (!reply.is_object())
+    peer_failed(fmt::format("answered a non-object: {}", line->substr(0, 300)));
   if (reply.contains("error"))
-    peer_failed(fmt::format("answered an error to op '{}': {}", message.value("op", ""),
-                            reply["error"].is_string() ? reply["error"].get<std::string>()
-                                                       : reply["error"].dump()));
+    peer_failed(fmt::format(
+        "answered an error to op '{}': {}", message.value("op", ""),
+        reply["error"].is_string() ? reply["error"].get<std::string>() : reply["error"].dump()));
   return reply;
 }
 
@@ -137,7 +137,8 @@ Rows PeerImplementation::outputs(const Case& c) {
   const nlohmann::json reply = request(message, options_.timeout_s);
   if (!reply.contains("logits")) peer_failed("answered op 'logits' without \"logits\"");
   try {
-    return rows_from_json(reply["logits"], fmt::format("peer '{}', case '{}'", options_.name, c.name));
+    return rows_from_json(reply["logits"],
+                          fmt::format("peer '{}', case '{}'", options_.name, c.name));
   } catch (const Error& e) {
     peer_failed(e.what());
   }

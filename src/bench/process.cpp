@@ -44,8 +44,9 @@ ExitStatus make_status(int status, const rusage& usage) {
 
 bool needs_quotes(const std::string& s) {
   if (s.empty()) return true;
-  return s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-                             "-_./=:,+@%") != std::string::npos;
+  return s.find_first_not_of(
+             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+             "-_./=:,+@%") != std::string::npos;
 }
 
 }  // namespace
@@ -101,8 +102,8 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv, const ProcessOp
   int in_pipe[2] = {-1, -1}, out_pipe[2] = {-1, -1};
   char temp[] = "/tmp/tensorgraph-bench-stderr-XXXXXX";
   const int err_fd = ::mkostemp(temp, O_CLOEXEC);
-  TG_CHECK(err_fd >= 0, "cannot create a temporary file for the standard error of {}: {}",
-           argv[0], std::strerror(errno));
+  TG_CHECK(err_fd >= 0, "cannot create a temporary file for the standard error of {}: {}", argv[0],
+           std::strerror(errno));
   stderr_path_ = temp;
   if (::pipe2(in_pipe, O_CLOEXEC) != 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0) {
     const int saved = errno;

@@ -28,20 +28,23 @@ const nlohmann::json& obj(const nlohmann::json& j, const char* key) {
   return it != j.end() && it->is_object() ? *it : empty;
 }
 
-
 using json = nlohmann::json;
 
 json check_json(const CheckResult& c) {
-  return {{"case", c.case_name},     {"implementation", c.implementation},
-          {"against", c.against},    {"rows", c.rows},
-          {"max_abs_diff", c.max_abs_diff}, {"label_mismatches", c.label_mismatches},
-          {"ok", c.ok},              {"detail", c.detail}};
+  return {{"case", c.case_name},
+          {"implementation", c.implementation},
+          {"against", c.against},
+          {"rows", c.rows},
+          {"max_abs_diff", c.max_abs_diff},
+          {"label_mismatches", c.label_mismatches},
+          {"ok", c.ok},
+          {"detail", c.detail}};
 }
 
 json info_json(const ImplementationInfo& i) {
-  json j = {{"name", i.name},     {"type", i.type},         {"description", i.description},
-            {"version", i.version}, {"threads", i.threads}, {"settings", i.settings},
-            {"status", i.status}, {"rss_scope", i.rss_scope}};
+  json j = {{"name", i.name},       {"type", i.type},          {"description", i.description},
+            {"version", i.version}, {"threads", i.threads},    {"settings", i.settings},
+            {"status", i.status},   {"rss_scope", i.rss_scope}};
   j["cold_start_s"] = i.cold_start_s ? json(*i.cold_start_s) : json(nullptr);
   j["self_load_s"] = i.self_load_s ? json(*i.self_load_s) : json(nullptr);
   j["peak_rss_mib"] = i.peak_rss_mib ? json(*i.peak_rss_mib) : json(nullptr);
@@ -109,7 +112,8 @@ std::string settings_text(const json& info) {
     for (const auto& [k, v] : r.items()) {
       if (k == "env" && v.is_object()) {
         for (const auto& [ek, ev] : v.items())
-          parts.push_back(fmt::format("{}={}", ek, ev.is_string() ? ev.get<std::string>() : ev.dump()));
+          parts.push_back(
+              fmt::format("{}={}", ek, ev.is_string() ? ev.get<std::string>() : ev.dump()));
       } else if (k != "peer" && k != "version" && k != "inputs" && k != "env") {
         parts.push_back(fmt::format("{}={}", k, plain(v)));
       }
@@ -187,9 +191,12 @@ std::vector<const json*> timed_cases(const json& report) {
 std::string md_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n') out += ' ';
-    else out += c;
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n')
+      out += ' ';
+    else
+      out += c;
   }
   return out;
 }
@@ -378,8 +385,10 @@ json make_report(const ReportHeader& h, const std::vector<Case>& cases,
   r["timestamp"] = h.timestamp;
   r["command"] = h.command;
   r["quick"] = h.quick;
-  r["settings"] = {{"warmup", h.settings.warmup},       {"block_warmup", h.settings.block_warmup},
-                   {"iterations", h.settings.iterations}, {"repeat", h.settings.repeat},
+  r["settings"] = {{"warmup", h.settings.warmup},
+                   {"block_warmup", h.settings.block_warmup},
+                   {"iterations", h.settings.iterations},
+                   {"repeat", h.settings.repeat},
                    {"threads", h.settings.threads}};
   r["baseline"] = h.baseline;
   r["precision"] = h.precision;
@@ -421,20 +430,28 @@ json make_report(const ReportHeader& h, const std::vector<Case>& cases,
       json x = {{"case", t.case_name}, {"implementation", t.implementation}, {"status", t.status}};
       if (t.status == "ok") {
         const Summary& s = t.summary;
-        x.update({{"n", s.count},          {"mean_ms", s.mean}, {"median_ms", s.median},
-                  {"p50_ms", s.p50},       {"p95_ms", s.p95},   {"p99_ms", s.p99},
-                  {"min_ms", s.min},       {"max_ms", s.max},   {"std_ms", s.stddev},
-                  {"cv", s.cv},            {"throughput", t.throughput},
+        x.update({{"n", s.count},
+                  {"mean_ms", s.mean},
+                  {"median_ms", s.median},
+                  {"p50_ms", s.p50},
+                  {"p95_ms", s.p95},
+                  {"p99_ms", s.p99},
+                  {"min_ms", s.min},
+                  {"max_ms", s.max},
+                  {"std_ms", s.stddev},
+                  {"cv", s.cv},
+                  {"throughput", t.throughput},
                   {"unit", c != cases.end() ? c->throughput.unit : ""},
-                  {"round_medians_ms", t.round_medians_ms}, {"samples_ms", t.samples_ms}});
+                  {"round_medians_ms", t.round_medians_ms},
+                  {"samples_ms", t.samples_ms}});
       }
       j["results"].push_back(x);
     }
     j["schedule"] = json::array();
     for (const auto& s : run.schedule)
-      j["schedule"].push_back(
-          fmt::format("{} {} {}", s.case_name, s.round < 0 ? "warmup" : fmt::format("r{}", s.round + 1),
-                      s.implementation));
+      j["schedule"].push_back(fmt::format("{} {} {}", s.case_name,
+                                          s.round < 0 ? "warmup" : fmt::format("r{}", s.round + 1),
+                                          s.implementation));
     rs.push_back(j);
   }
   r["runs"] = rs;
@@ -474,8 +491,9 @@ std::string report_markdown(const json& report) {
       "timed runs\n",
       s.value("warmup", 0), s.value("repeat", 0), s.value("block_warmup", 0),
       s.value("iterations", 0));
-  out += "- percentiles: linear interpolation between closest ranks (NumPy default); std: sample "
-         "(n - 1); throughput: work / mean time; speedup: baseline p50 / p50\n";
+  out +=
+      "- percentiles: linear interpolation between closest ranks (NumPy default); std: sample "
+      "(n - 1); throughput: work / mean time; speedup: baseline p50 / p50\n";
   out += machine_lines(obj(report, "machine"), "- ");
   if (report.contains("inputs") && !report["inputs"].empty()) {
     out += "- inputs:";
@@ -489,12 +507,13 @@ std::string report_markdown(const json& report) {
   const json& gate = obj(report, "gate");
   if (!arr(gate, "checks").empty()) {
     out += "## Checked against golden outputs before timing\n\n";
-    out += "| implementation | against | cases | rows | max abs diff | label mismatches | result |\n"
-           "| --- | --- | ---: | ---: | ---: | ---: | --- |\n";
+    out +=
+        "| implementation | against | cases | rows | max abs diff | label mismatches | result |\n"
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |\n";
     for (const auto& g : group_checks(gate["checks"]))
       out += fmt::format("| {} | {} | {} | {} | {:.2g} | {} | {} |\n", g.implementation,
-                         md_escape(g.against), g.cases, g.rows, g.max_abs_diff,
-                         g.label_mismatches, g.ok ? "ok" : "FAILED");
+                         md_escape(g.against), g.cases, g.rows, g.max_abs_diff, g.label_mismatches,
+                         g.ok ? "ok" : "FAILED");
     out += "\n";
   }
 
@@ -504,45 +523,48 @@ std::string report_markdown(const json& report) {
     out += "p50 per run (speedup over the baseline); the best of each row in bold.\n\n";
     out += markdown_speed_table(report, run) + "\n";
 
-    out += "| case | implementation | n | mean | p50 | p95 | p99 | min | max | std | CV | "
-           "throughput |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
-           "---: | ---: |\n";
+    out +=
+        "| case | implementation | n | mean | p50 | p95 | p99 | min | max | std | CV | "
+        "throughput |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
+        "---: | ---: |\n";
     for (const json* c : timed_cases(report)) {
       for (const auto& r : arr(run, "results")) {
         if (str(r, "case") != str(*c, "name") || str(r, "status") != "ok") continue;
-        out += fmt::format(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1f}% | {} |\n",
-            md_escape(str(*c, "label")), str(r, "implementation"), r.value("n", 0),
-            format_ms(num(r, "mean_ms"), digits), format_ms(num(r, "p50_ms"), digits),
-            format_ms(num(r, "p95_ms"), digits), format_ms(num(r, "p99_ms"), digits),
-            format_ms(num(r, "min_ms"), digits), format_ms(num(r, "max_ms"), digits),
-            format_ms(num(r, "std_ms"), digits), 100 * num(r, "cv", 0),
-            format_rate(num(r, "throughput"), str(r, "unit"), digits));
+        out +=
+            fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1f}% | {} |\n",
+                        md_escape(str(*c, "label")), str(r, "implementation"), r.value("n", 0),
+                        format_ms(num(r, "mean_ms"), digits), format_ms(num(r, "p50_ms"), digits),
+                        format_ms(num(r, "p95_ms"), digits), format_ms(num(r, "p99_ms"), digits),
+                        format_ms(num(r, "min_ms"), digits), format_ms(num(r, "max_ms"), digits),
+                        format_ms(num(r, "std_ms"), digits), 100 * num(r, "cv", 0),
+                        format_rate(num(r, "throughput"), str(r, "unit"), digits));
       }
     }
     out += "\n";
 
-    out += "| implementation | version | threads | cold start / load | peak RSS | settings |\n"
-           "| --- | --- | ---: | ---: | ---: | --- |\n";
+    out +=
+        "| implementation | version | threads | cold start / load | peak RSS | settings |\n"
+        "| --- | --- | ---: | ---: | ---: | --- |\n";
     for (const auto& i : arr(run, "implementations")) {
       const std::string status = str(i, "status", "ok");
       const double rss = num(i, "peak_rss_mib");
-      out += fmt::format("| {} | {} | {} | {} | {} | {} |\n", str(i, "name"),
-                         status == "ok" ? md_escape(str(i, "version", "-")) : md_escape(status),
-                         i.value("threads", 0), start_text(i),
-                         std::isfinite(rss) ? fmt::format("{:.0f} MiB ({})", rss, str(i, "rss_scope"))
-                                            : "-",
-                         md_escape(settings_text(i)));
+      out += fmt::format(
+          "| {} | {} | {} | {} | {} | {} |\n", str(i, "name"),
+          status == "ok" ? md_escape(str(i, "version", "-")) : md_escape(status),
+          i.value("threads", 0), start_text(i),
+          std::isfinite(rss) ? fmt::format("{:.0f} MiB ({})", rss, str(i, "rss_scope")) : "-",
+          md_escape(settings_text(i)));
     }
     out += "\n";
     const auto groups = group_checks(arr(run, "checks"));
     if (!groups.empty()) {
       out += "Correctness before timing:";
       for (const auto& g : groups)
-        out += fmt::format(" {} vs {}: {}, {} rows, max abs diff {:.2g}, {} label "
-                           "mismatches ({});",
-                           g.implementation, g.against, count(g.cases, "case"), g.rows, g.max_abs_diff,
-                           g.label_mismatches, g.ok ? "ok" : "FAILED");
+        out += fmt::format(
+            " {} vs {}: {}, {} rows, max abs diff {:.2g}, {} label "
+            "mismatches ({});",
+            g.implementation, g.against, count(g.cases, "case"), g.rows, g.max_abs_diff,
+            g.label_mismatches, g.ok ? "ok" : "FAILED");
       out.pop_back();
       out += ".\n\n";
     }
@@ -558,8 +580,7 @@ std::string report_csv(const json& report) {
   const std::string commit = str(obj(report, "machine"), "git_commit");
   const std::string baseline = str(report, "baseline");
   std::map<std::string, std::string> labels;
-  for (const auto& c : arr(report, "cases"))
-    labels[str(c, "name")] = str(c, "label");
+  for (const auto& c : arr(report, "cases")) labels[str(c, "name")] = str(c, "label");
   for (const auto& run : arr(report, "runs")) {
     for (const auto& r : arr(run, "results")) {
       const std::string impl = str(r, "implementation");
@@ -575,9 +596,8 @@ std::string report_csv(const json& report) {
           csv_field(impl), csv_field(str(r, "status")),
           r.contains("n") ? std::to_string(r.value("n", 0)) : "", csv_number(num(r, "mean_ms")),
           csv_number(num(r, "median_ms")), csv_number(num(r, "p50_ms")),
-          csv_number(num(r, "p95_ms")), csv_number(num(r, "p99_ms")),
-          csv_number(num(r, "min_ms")), csv_number(num(r, "max_ms")),
-          csv_number(num(r, "std_ms")), csv_number(num(r, "cv")),
+          csv_number(num(r, "p95_ms")), csv_number(num(r, "p99_ms")), csv_number(num(r, "min_ms")),
+          csv_number(num(r, "max_ms")), csv_number(num(r, "std_ms")), csv_number(num(r, "cv")),
           csv_number(num(r, "throughput")), csv_field(str(r, "unit")), csv_number(speedup),
           info ? csv_number(num(*info, "cold_start_s")) : "",
           info ? csv_number(num(*info, "peak_rss_mib")) : "");
@@ -596,9 +616,8 @@ std::string report_console(const json& report, bool color) {
   out += machine_lines(obj(report, "machine"), "  ");
   const json& gate = obj(report, "gate");
   for (const auto& g : group_checks(arr(gate, "checks")))
-    out += fmt::format("  checked {} against {}: {}, max abs diff {:.2g}: {}\n",
-                       g.implementation, g.against, count(g.cases, "case"), g.max_abs_diff,
-                       g.ok ? "ok" : "FAILED");
+    out += fmt::format("  checked {} against {}: {}, max abs diff {:.2g}: {}\n", g.implementation,
+                       g.against, count(g.cases, "case"), g.max_abs_diff, g.ok ? "ok" : "FAILED");
   for (const auto& run : arr(report, "runs")) {
     const int threads = run.value("threads", 0);
     out += fmt::format("\n{} thread{}: p50 (speedup over {}){}\n", threads, threads == 1 ? "" : "s",
@@ -611,8 +630,7 @@ std::string report_console(const json& report, bool color) {
     for (const json* c : timed_cases(report)) {
       std::vector<std::string> row{str(*c, "label", str(*c, "name"))};
       for (const Cell& cell : speed_row(report, run, str(*c, "name"), impls))
-        row.push_back(cell.best ? (color ? bold + cell.text + reset : "*" + cell.text)
-                                : cell.text);
+        row.push_back(cell.best ? (color ? bold + cell.text + reset : "*" + cell.text) : cell.text);
       rows.push_back(row);
     }
     std::vector<bool> right(header.size(), true);
@@ -625,11 +643,11 @@ std::string report_console(const json& report, bool color) {
     for (const json* c : timed_cases(report))
       for (const auto& r : arr(run, "results"))
         if (str(r, "case") == str(*c, "name") && str(r, "status") == "ok")
-          detail.push_back({str(*c, "label"), str(r, "implementation"),
-                            format_ms(num(r, "mean_ms"), digits), format_ms(num(r, "p95_ms"), digits),
-                            format_ms(num(r, "p99_ms"), digits),
-                            fmt::format("{:.1f}%", 100 * num(r, "cv", 0)),
-                            format_rate(num(r, "throughput"), str(r, "unit"), digits)});
+          detail.push_back(
+              {str(*c, "label"), str(r, "implementation"), format_ms(num(r, "mean_ms"), digits),
+               format_ms(num(r, "p95_ms"), digits), format_ms(num(r, "p99_ms"), digits),
+               fmt::format("{:.1f}%", 100 * num(r, "cv", 0)),
+               format_rate(num(r, "throughput"), str(r, "unit"), digits)});
     out += "\n" + text_table(detail, {false, false, true, true, true, true, true});
 
     out += "\n";
@@ -640,15 +658,17 @@ std::string report_console(const json& report, bool color) {
         out += fmt::format("  {}: {}\n", str(i, "name"), status);
         continue;
       }
-      out += fmt::format("  {} {}: {}, peak RSS {}; {}\n", str(i, "name"), str(i, "version"),
-                         start_text(i), std::isfinite(rss) ? fmt::format("{:.0f} MiB ({})", rss, str(i, "rss_scope")) : "-",
-                         settings_text(i));
+      out += fmt::format(
+          "  {} {}: {}, peak RSS {}; {}\n", str(i, "name"), str(i, "version"), start_text(i),
+          std::isfinite(rss) ? fmt::format("{:.0f} MiB ({})", rss, str(i, "rss_scope")) : "-",
+          settings_text(i));
     }
     for (const auto& g : group_checks(arr(run, "checks")))
-      out += fmt::format("  checked {} against {}: {}, {} rows, max abs diff {:.2g}, {} label "
-                         "mismatches: {}\n",
-                         g.implementation, g.against, count(g.cases, "case"), g.rows, g.max_abs_diff,
-                         g.label_mismatches, g.ok ? "ok" : "FAILED");
+      out += fmt::format(
+          "  checked {} against {}: {}, {} rows, max abs diff {:.2g}, {} label "
+          "mismatches: {}\n",
+          g.implementation, g.against, count(g.cases, "case"), g.rows, g.max_abs_diff,
+          g.label_mismatches, g.ok ? "ok" : "FAILED");
   }
   return out;
 }

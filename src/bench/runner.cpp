@@ -144,8 +144,7 @@ RunResult run_benchmark(std::vector<std::unique_ptr<Implementation>>& implementa
   int checks_total = static_cast<int>(cases.size() * active.size()), checks_done = 0;
   for (const Case& c : cases) {
     for (auto* impl : active) {
-      progress("check", fmt::format("{} on {}", impl->name(), c.name), checks_done++,
-               checks_total);
+      progress("check", fmt::format("{} on {}", impl->name(), c.name), checks_done++, checks_total);
       if (!impl->supports(c)) continue;
       const Rows* expected = nullptr;
       std::string against;
@@ -165,19 +164,19 @@ RunResult run_benchmark(std::vector<std::unique_ptr<Implementation>>& implementa
         against = reference ? fmt::format("{} on {}", reference->name(), ref->name) : "";
       }
       if (!expected) continue;
-      const Rows actual = impl == reference && reference_rows.count(c.name)
-                              ? reference_rows[c.name]
-                              : impl->outputs(c);
+      const Rows actual = impl == reference && reference_rows.count(c.name) ? reference_rows[c.name]
+                                                                            : impl->outputs(c);
       CheckResult check = compare_rows(c, *expected, actual, impl->name(), against);
       if (!check.ok)
-        failures.push_back(fmt::format("{} on '{}' vs {}: {}", impl->name(), c.name, against,
-                                       check.detail));
+        failures.push_back(
+            fmt::format("{} on '{}' vs {}: {}", impl->name(), c.name, against, check.detail));
       result.checks.push_back(std::move(check));
     }
   }
   if (!failures.empty()) {
-    std::string message = fmt::format("correctness check failed ({} of {}), nothing was timed:",
-                                      failures.size(), result.checks.size());
+    std::string message =
+        fmt::format("correctness check failed ({} of {}), nothing was timed:", failures.size(),
+                    result.checks.size());
     for (const auto& f : failures) message += "\n  " + f;
     fail("{}", message);
   }
@@ -188,8 +187,12 @@ RunResult run_benchmark(std::vector<std::unique_ptr<Implementation>>& implementa
     return std::find(options.untimed.begin(), options.untimed.end(), impl->name()) ==
            options.untimed.end();
   };
-  auto iterations_of = [&](const Case& c) { return std::min(s.iterations, c.max_iterations.value_or(s.iterations)); };
-  auto repeat_of = [&](const Case& c) { return std::min(s.repeat, c.max_repeat.value_or(s.repeat)); };
+  auto iterations_of = [&](const Case& c) {
+    return std::min(s.iterations, c.max_iterations.value_or(s.iterations));
+  };
+  auto repeat_of = [&](const Case& c) {
+    return std::min(s.repeat, c.max_repeat.value_or(s.repeat));
+  };
   for (const Case& c : cases)
     if (c.timed)
       for (auto* impl : active)
@@ -219,8 +222,8 @@ RunResult run_benchmark(std::vector<std::unique_ptr<Implementation>>& implementa
     const int repeat = repeat_of(c), iterations = iterations_of(c);
     for (int round = 0; round < repeat; ++round) {
       for (auto* impl : runners) {
-        progress("time", fmt::format("{} on {}, round {}/{}", impl->name(), c.name, round + 1,
-                                     repeat),
+        progress("time",
+                 fmt::format("{} on {}, round {}/{}", impl->name(), c.name, round + 1, repeat),
                  blocks_done++, blocks_total);
         const std::vector<double> times = impl->time(c, s.block_warmup, iterations);
         TG_CHECK(times.size() == static_cast<std::size_t>(iterations),

@@ -60,7 +60,8 @@ json ids_json(const Tensor& t) {
   json rows = json::array();
   const std::int64_t n = t.shape()[0], s = t.shape()[1];
   const std::int64_t* p = t.data<std::int64_t>();
-  for (std::int64_t i = 0; i < n; ++i) rows.push_back(std::vector<std::int64_t>(p + i * s, p + (i + 1) * s));
+  for (std::int64_t i = 0; i < n; ++i)
+    rows.push_back(std::vector<std::int64_t>(p + i * s, p + (i + 1) * s));
   return rows;
 }
 
@@ -102,7 +103,8 @@ std::vector<Case> fixture_cases(const fs::path& dir, double tolerance) {
     c.expected = rows_of(j["logits"], batches.string());
     c.tolerance = tolerance;
     c.compare_labels = true;
-    for (const auto& t : j.value("texts", json::array())) c.row_names.push_back(t.get<std::string>());
+    for (const auto& t : j.value("texts", json::array()))
+      c.row_names.push_back(t.get<std::string>());
     cases.push_back(std::move(c));
   }
   return cases;
@@ -117,10 +119,11 @@ TaskSetup setup_distilbert(const TaskContext& context) {
       config.resolve(expand(config.model.require_string("path"), vars, "[model] path"));
   std::error_code ec;
   if (!fs::exists(model_dir / "model.safetensors", ec))
-    fail("{}: no model.safetensors: create the full-size random model with `tensorgraph "
-         "make-random-model --like distilbert-base-uncased-finetuned-sst-2-english --vocab "
-         "{}/fixtures/bert-base-uncased/vocab.txt --out {}` (scripts/bench does it)",
-         model_dir.string(), vars["shared"], model_dir.string());
+    fail(
+        "{}: no model.safetensors: create the full-size random model with `tensorgraph "
+        "make-random-model --like distilbert-base-uncased-finetuned-sst-2-english --vocab "
+        "{}/fixtures/bert-base-uncased/vocab.txt --out {}` (scripts/bench does it)",
+        model_dir.string(), vars["shared"], model_dir.string());
   vars["model"] = model_dir.string();
   vars["model_id"] = model_dir.filename().string();
 
@@ -163,7 +166,8 @@ TaskSetup setup_distilbert(const TaskContext& context) {
       std::vector<std::string> texts;
       for (const auto& s : sentences)
         if (*category == "all" || s.category == *category) texts.push_back(s.text);
-      TG_CHECK(!texts.empty(), "{}: no sentence of category '{}' in {} (categories: short, medium, long, all)",
+      TG_CHECK(!texts.empty(),
+               "{}: no sentence of category '{}' in {} (categories: short, medium, long, all)",
                cc.params.where(), *category, config.benchmark_data);
       c.input = "text";
       c.request = {{"texts", texts}, {"batch_size", batch}};
@@ -173,8 +177,10 @@ TaskSetup setup_distilbert(const TaskContext& context) {
       Case ids;
       ids.name = c.name + "~ids";
       ids.label = c.label + " (ids)";
-      const text::BatchEncoding enc = tokenizer.encode_batch(std::span<const std::string>(texts), max_length);
-      ids.request = {{"input_ids", ids_json(enc.input_ids)}, {"attention_mask", ids_json(enc.attention_mask)}};
+      const text::BatchEncoding enc =
+          tokenizer.encode_batch(std::span<const std::string>(texts), max_length);
+      ids.request = {{"input_ids", ids_json(enc.input_ids)},
+                     {"attention_mask", ids_json(enc.attention_mask)}};
       ids.timed = false;
       ids.tolerance = config.tolerance;
       ids.compare_labels = true;
@@ -212,11 +218,13 @@ TaskSetup setup_distilbert(const TaskContext& context) {
       std::vector<std::string> texts;
       for (std::size_t i = begin; i < std::min(validation.size(), begin + 8); ++i)
         texts.push_back(validation[i].text);
-      const text::BatchEncoding enc = tokenizer.encode_batch(std::span<const std::string>(texts), max_length);
+      const text::BatchEncoding enc =
+          tokenizer.encode_batch(std::span<const std::string>(texts), max_length);
       Case c;
       c.name = fmt::format("validation{}", begin / 8);
       c.label = c.name;
-      c.request = {{"input_ids", ids_json(enc.input_ids)}, {"attention_mask", ids_json(enc.attention_mask)}};
+      c.request = {{"input_ids", ids_json(enc.input_ids)},
+                   {"attention_mask", ids_json(enc.attention_mask)}};
       c.timed = false;
       c.tolerance = config.tolerance;
       c.compare_labels = true;
@@ -256,9 +264,8 @@ TaskSetup setup_distilbert(const TaskContext& context) {
       options.on_progress = [&](const RunProgress& p) {
         if (context.on_progress) context.on_progress({"gate", p.detail, threads, p.done, p.total});
       };
-      RunResult r = with_context(
-          fmt::format("gate on {} (HuggingFace's logits)", dir.string()),
-          [&] { return run_benchmark(peers, cases, options); });
+      RunResult r = with_context(fmt::format("gate on {} (HuggingFace's logits)", dir.string()),
+                                 [&] { return run_benchmark(peers, cases, options); });
       return Gate{r.checks, r.implementations};
     };
   }

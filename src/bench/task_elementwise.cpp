@@ -22,8 +22,8 @@ struct ElementwiseData {
 };
 using DataMap = std::map<std::string, std::shared_ptr<const ElementwiseData>>;
 
-const std::vector<std::string> kOps = {"relu_affine", "gelu", "add", "add_bias", "softmax",
-                                       "layer_norm"};
+const std::vector<std::string> kOps = {"relu_affine", "gelu",    "add",
+                                       "add_bias",    "softmax", "layer_norm"};
 constexpr float kEpsilon = 1e-5f;
 
 Tensor uniform(std::mt19937_64& rng, const Shape& shape, float lo, float hi) {
@@ -38,13 +38,15 @@ Rows to_rows(const Tensor& t) {
   const std::int64_t rows = t.shape()[0], cols = t.shape()[1];
   const float* p = t.data<float>();
   Rows out(static_cast<std::size_t>(rows));
-  for (std::int64_t i = 0; i < rows; ++i) out[static_cast<std::size_t>(i)].assign(p + i * cols, p + (i + 1) * cols);
+  for (std::int64_t i = 0; i < rows; ++i)
+    out[static_cast<std::size_t>(i)].assign(p + i * cols, p + (i + 1) * cols);
   return out;
 }
 
 class GraphImplementation final : public InProcessImplementation {
  public:
-  GraphImplementation(const ImplementationConfig& config, int threads, std::shared_ptr<const DataMap> data)
+  GraphImplementation(const ImplementationConfig& config, int threads,
+                      std::shared_ptr<const DataMap> data)
       : InProcessImplementation(config, threads), data_(std::move(data)) {
     const std::string kernels = config.options.get_string("kernels", "cpu");
     TG_CHECK(kernels == "cpu" || kernels == "reference",
@@ -81,7 +83,8 @@ class GraphImplementation final : public InProcessImplementation {
       } else if (d->op == "softmax") {
         out = ops::softmax(x, -1);
       } else {
-        out = ops::layer_norm(x, g.constant(d->weight, "weight"), g.constant(d->bias, "bias"), kEpsilon);
+        out = ops::layer_norm(x, g.constant(d->weight, "weight"), g.constant(d->bias, "bias"),
+                              kEpsilon);
       }
       g.output("out", out);
       c.session = std::make_unique<Session>(compile(g, options_));
@@ -103,7 +106,8 @@ class GraphImplementation final : public InProcessImplementation {
 // What one writes by hand: a loop per op, one thread, libm for erf and exp.
 class LoopImplementation final : public InProcessImplementation {
  public:
-  LoopImplementation(const ImplementationConfig& config, int threads, std::shared_ptr<const DataMap> data)
+  LoopImplementation(const ImplementationConfig& config, int threads,
+                     std::shared_ptr<const DataMap> data)
       : InProcessImplementation(config, 1), data_(std::move(data)) {
     (void)threads;
     info_.settings["note"] = "plain loop, one thread, -O3 -march=native";
@@ -121,7 +125,8 @@ class LoopImplementation final : public InProcessImplementation {
     if (d.op == "relu_affine") {
       for (std::int64_t i = 0; i < n; ++i) y[i] = std::max(x[i] * 2.0f + 1.0f, 0.0f);
     } else if (d.op == "gelu") {
-      for (std::int64_t i = 0; i < n; ++i) y[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * 0.70710678f));
+      for (std::int64_t i = 0; i < n; ++i)
+        y[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * 0.70710678f));
     } else if (d.op == "add") {
       const float* b = d.y.data<float>();
       for (std::int64_t i = 0; i < n; ++i) y[i] = x[i] + b[i];

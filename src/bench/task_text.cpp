@@ -23,13 +23,14 @@ using DataMap = std::map<std::string, std::shared_ptr<const TextData>>;
 
 std::shared_ptr<TextData> read_case_texts(const TaskContext& context, const CaseConfig& cc) {
   auto d = std::make_shared<TextData>();
-  const std::string path =
-      context.config.resolve(expand(cc.params.require_string("data"), context.placeholders,
-                                    cc.params.where()))
-          .string();
+  const std::string path = context.config
+                               .resolve(expand(cc.params.require_string("data"),
+                                               context.placeholders, cc.params.where()))
+                               .string();
   io::TextInputOptions options;
   options.limit = static_cast<std::size_t>(cc.params.get_int("limit", 0));
-  auto result = with_context(cc.params.where(), [&] { return io::read_text_inputs(path, options); });
+  auto result =
+      with_context(cc.params.where(), [&] { return io::read_text_inputs(path, options); });
   for (auto& r : result.records) {
     d->bytes += static_cast<double>(r.text.size());
     d->texts.push_back(std::move(r.text));
@@ -62,8 +63,9 @@ class TokenizerImplementation final : public InProcessImplementation {
 
  private:
   void load() override {
-    text::BertTokenizerConfig c =
-        tokenizer_config_ ? text::read_tokenizer_config(*tokenizer_config_) : text::BertTokenizerConfig{};
+    text::BertTokenizerConfig c = tokenizer_config_
+                                      ? text::read_tokenizer_config(*tokenizer_config_)
+                                      : text::BertTokenizerConfig{};
     c.ascii_fast_path = fast_path_;
     tokenizer_.emplace(text::BertTokenizer::from_vocab_file(vocab_, c));
   }
@@ -112,7 +114,8 @@ class LexiconImplementation final : public InProcessImplementation {
   void load() override {
     for (const auto& [name, d] : *data_) {
       if (classifiers_.count(d->lexicon)) continue;
-      nn::Lexicon lexicon = d->lexicon == "mvp" ? nn::Lexicon::builtin() : nn::Lexicon::load(d->lexicon);
+      nn::Lexicon lexicon =
+          d->lexicon == "mvp" ? nn::Lexicon::builtin() : nn::Lexicon::load(d->lexicon);
       classifiers_.emplace(d->lexicon, std::make_unique<nn::LexiconClassifier>(std::move(lexicon)));
     }
   }
@@ -125,7 +128,8 @@ class LexiconImplementation final : public InProcessImplementation {
     } else {
       const std::span<const std::string> all(d.texts);
       for (std::size_t begin = 0; begin < all.size(); begin += 256) {
-        const auto predictions = classifier.classify(all.subspan(begin, std::min<std::size_t>(256, all.size() - begin)));
+        const auto predictions =
+            classifier.classify(all.subspan(begin, std::min<std::size_t>(256, all.size() - begin)));
         for (const auto& p : predictions) sum += p.logits[1];
       }
     }
@@ -159,8 +163,8 @@ class LexiconImplementation final : public InProcessImplementation {
 
 TaskSetup setup_tokenizer(const TaskContext& context) {
   const BenchConfig& config = context.config;
-  const fs::path vocab =
-      config.resolve(expand(config.model.require_string("vocab"), context.placeholders, "[model] vocab"));
+  const fs::path vocab = config.resolve(
+      expand(config.model.require_string("vocab"), context.placeholders, "[model] vocab"));
   std::optional<fs::path> tokenizer_config;
   if (auto t = config.model.find_string("tokenizer_config"))
     tokenizer_config = config.resolve(expand(*t, context.placeholders, "[model] tokenizer_config"));
@@ -201,8 +205,10 @@ TaskSetup setup_lexicon(const TaskContext& context) {
     if (!context.selected(cc)) continue;
     auto d = read_case_texts(context, cc);
     const std::string lexicon = cc.params.require_string("lexicon");
-    d->lexicon = lexicon == "mvp" ? lexicon
-                                  : config.resolve(expand(lexicon, context.placeholders, cc.params.where())).string();
+    d->lexicon =
+        lexicon == "mvp"
+            ? lexicon
+            : config.resolve(expand(lexicon, context.placeholders, cc.params.where())).string();
     Case c;
     c.name = cc.name;
     c.label = cc.label;

@@ -9,7 +9,6 @@
 #include <nlohmann/json.hpp>
 
 #include "support/shared_data.hpp"
-#include "tensorgraph/bench/distilbert_peer.hpp"
 
 namespace tensorgraph {
 namespace {
@@ -133,7 +132,8 @@ TEST(CliBench, ErrorsAreOneClearLine) {
   auto r = run_command(cli() + " bench " + shell_quote((dir / "config.toml").string()) +
                        " --filter nothing --out " + shell_quote((dir / "out").string()));
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("tensorgraph: error: no case to run matches --filter (cases: relu, ln)"));
+  EXPECT_THAT(r.err,
+              HasSubstr("tensorgraph: error: no case to run matches --filter (cases: relu, ln)"));
   EXPECT_FALSE(std::filesystem::exists(dir / "out"));
 
   r = run_command(cli() + " bench /nonexistent/config.toml");
@@ -145,16 +145,19 @@ TEST(CliBench, ErrorsAreOneClearLine) {
   write(dir / "bad.toml", bad);
   r = run_command(cli() + " bench " + shell_quote((dir / "bad.toml").string()));
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("bad.toml:6:1: unknown key 'repaet' in [benchmark] (did you mean 'repeat'?)"));
+  EXPECT_THAT(
+      r.err,
+      HasSubstr("bad.toml:6:1: unknown key 'repaet' in [benchmark] (did you mean 'repeat'?)"));
 
   r = run_command(cli() + " bench");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("no config"));
 
   // A task this build cannot run yet: exit status 3, saying what it needs.
-  r = run_command(cli() + " bench " +
-                  shell_quote((testing::source_dir() / "benchmarks/04_mlp_regression/config.toml").string()) +
-                  " --out " + shell_quote((dir / "out").string()));
+  r = run_command(
+      cli() + " bench " +
+      shell_quote((testing::source_dir() / "benchmarks/04_mlp_regression/config.toml").string()) +
+      " --out " + shell_quote((dir / "out").string()));
   if (r.exit_code == 3) {
     EXPECT_THAT(r.err, HasSubstr("needs the training issue (8)"));
   }
@@ -173,18 +176,22 @@ threads = [1]
 tolerance = 1e-4
 
 [model]
-path = ")" + fixture + R"("
-fixture = ")" + fixture + R"("
+path = ")" +
+         fixture + R"("
+fixture = ")" +
+         fixture + R"("
 
 [[cases]]
 name = "seq8"
 tokens = 8
-)" + extra_cases + peers;
+)" + extra_cases +
+         peers;
 }
 
 std::string fake_peer(const std::string& name, const std::string& args) {
   const std::string fixture = testing::shared_path("fixtures/distilbert-tiny").string();
-  return "\n[implementations." + name + "]\ntype = \"peer\"\noptions = { command = [\"python3\", \"" +
+  return "\n[implementations." + name +
+         "]\ntype = \"peer\"\noptions = { command = [\"python3\", \"" +
          testing::test_data_path("bench/fake_peer.py").string() + "\", \"--replay\", \"" + fixture +
          "\", \"--name\", \"" + name + "\"" + args + "] }\n";
 }
@@ -197,7 +204,8 @@ TEST(CliBench, DistilBertWithFakePeersAndTheGate) {
   auto r = run_command(cli() + " bench " + shell_quote((dir / "good.toml").string()) + " --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json j = json::parse(r.out);
-  ASSERT_EQ(j["gate"]["checks"].size(), 2u * 68u);  // 60 single and 8 batched fixture inputs, per peer
+  ASSERT_EQ(j["gate"]["checks"].size(),
+            2u * 68u);  // 60 single and 8 batched fixture inputs, per peer
   for (const auto& c : j["gate"]["checks"]) EXPECT_EQ(c["ok"], true);
   const json& run = j["runs"][0];
   EXPECT_EQ(run["implementations"][2]["status"], "skipped: not installed (fake)");
@@ -208,24 +216,26 @@ TEST(CliBench, DistilBertWithFakePeersAndTheGate) {
   EXPECT_GT(run["implementations"][0]["peak_rss_mib"].get<double>(), 0);
 
   // A peer whose logits are off by 0.01 fails the run at the gate, before any timing.
-  write(dir / "wrong.toml", distilbert_config(fake_peer("a", "") +
-                                              fake_peer("wrong", ", \"--perturb\", \"0.01\"")));
+  write(dir / "wrong.toml",
+        distilbert_config(fake_peer("a", "") + fake_peer("wrong", ", \"--perturb\", \"0.01\"")));
   r = run_command(cli() + " bench " + shell_quote((dir / "wrong.toml").string()) + " --out " +
                   shell_quote((dir / "wrong-out").string()));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("tensorgraph: error: gate on "));
   EXPECT_THAT(r.err, HasSubstr("correctness check failed (68 of 136), nothing was timed"));
-  EXPECT_THAT(r.err, HasSubstr("wrong on 'fixture0' vs expected: max |difference| 0.01 > tolerance 0.0001"));
+  EXPECT_THAT(
+      r.err,
+      HasSubstr("wrong on 'fixture0' vs expected: max |difference| 0.01 > tolerance 0.0001"));
   EXPECT_FALSE(std::filesystem::exists(dir / "wrong-out"));
 }
 
 TEST(CliBench, DistilBertOnOurEngine) {
   TG_REQUIRE_SHARED_FILE(testing::shared_path("fixtures/distilbert-tiny/logits.jsonl"));
-  if (!bench::distilbert_peer_available()) GTEST_SKIP() << "this build has no nn/distilbert.hpp";
   testing::TempDir dir;
   write(dir / "sentences.jsonl",
         "{\"text\": \"It was okay.\", \"category\": \"short\"}\n"
-        "{\"text\": \"A long and winding sentence about nothing in particular at all.\", \"category\": \"long\"}\n");
+        "{\"text\": \"A long and winding sentence about nothing in particular at all.\", "
+        "\"category\": \"long\"}\n");
   const std::string config =
       distilbert_config(
           "\n[implementations.tensorgraph]\ntype = \"peer\"\noptions = { command = "

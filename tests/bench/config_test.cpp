@@ -155,10 +155,14 @@ TEST(BenchConfig, UnknownKeysNameLineColumnAndSuggest) {
             "dir/config.toml:8:1: unknown key 'iteration' in [benchmark] (did you mean "
             "'iterations'?) (known keys: name, task, description, requires, warmup, block_warmup, "
             "iterations, repeat, threads, reference, tolerance, timeout_s, quick)");
-  EXPECT_THAT(error_of(edited("label = \"16 tokens\"", "lable = 1")),
-              HasSubstr("dir/config.toml:30:1: unknown key 'lable' in [[cases]] #1 (did you mean 'label'?)"));
-  EXPECT_THAT(error_of(edited("unset_env", "unsetenv")),
-              HasSubstr("unknown key 'unsetenv' in [implementations.torch].options (did you mean 'unset_env'?)"));
+  EXPECT_THAT(
+      error_of(edited("label = \"16 tokens\"", "lable = 1")),
+      HasSubstr(
+          "dir/config.toml:30:1: unknown key 'lable' in [[cases]] #1 (did you mean 'label'?)"));
+  EXPECT_THAT(
+      error_of(edited("unset_env", "unsetenv")),
+      HasSubstr(
+          "unknown key 'unsetenv' in [implementations.torch].options (did you mean 'unset_env'?)"));
   EXPECT_THAT(error_of(std::string(kValid) + "\n[extra]\nx = 1\n"),
               HasSubstr("unknown key 'extra' in the top level"));
   EXPECT_THAT(error_of(edited("creates =", "makes = \"x\"\ncreates =")),
@@ -224,9 +228,7 @@ TEST(BenchConfig, InvalidTomlAndFiles) {
   }
   testing::TempDir dir;
   EXPECT_THROW(load_config(dir.path()), Error);  // a directory without config.toml
-  {
-    std::ofstream(dir / "config.toml") << kValid;
-  }
+  { std::ofstream(dir / "config.toml") << kValid; }
   EXPECT_EQ(load_config(dir.path()).name, "demo");  // the directory's config.toml
   EXPECT_EQ(load_config(dir / "config.toml").dir, dir.path());
 }

@@ -138,7 +138,9 @@ TEST(Peer, SpeaksTheProtocol) {
 }
 
 TEST(Peer, FailuresAreClear) {
-  EXPECT_EQ(error_of([] { PeerImplementation(fake("s", {"--mode", "skipped"})).start(); }),
+  EXPECT_EQ(error_of([] {
+              PeerImplementation(fake("s", {"--mode", "skipped"})).start();
+            }),
             "Unavailable: skipped: not installed (fake)");
   EXPECT_THAT(error_of([] {
                 PeerOptions o = fake("n");
@@ -146,9 +148,13 @@ TEST(Peer, FailuresAreClear) {
                 PeerImplementation(o).start();
               }),
               HasSubstr("Unavailable: skipped: not installed (cannot run /nonexistent/peer"));
-  EXPECT_THAT(error_of([] { PeerImplementation(fake("b", {"--mode", "broken"})).start(); }),
+  EXPECT_THAT(error_of([] {
+                PeerImplementation(fake("b", {"--mode", "broken"})).start();
+              }),
               HasSubstr("peer 'b' is not ready: cannot load the model"));
-  EXPECT_THAT(error_of([] { PeerImplementation(fake("g", {"--mode", "garbage"})).start(); }),
+  EXPECT_THAT(error_of([] {
+                PeerImplementation(fake("g", {"--mode", "garbage"})).start();
+              }),
               HasSubstr("said something that is not JSON instead of ready: this is not json"));
   EXPECT_THAT(error_of([] {
                 PeerOptions o = fake("q", {"--mode", "silent"});
@@ -190,10 +196,13 @@ TEST(Peer, RunInterleavesProcessesAndAWrongPeerFailsBeforeTiming) {
   std::filesystem::remove(log);
   std::vector<std::unique_ptr<Implementation>> impls;
   impls.push_back(std::make_unique<PeerImplementation>(fake("A", {"--log", log})));
-  impls.push_back(std::make_unique<PeerImplementation>(fake("B", {"--log", log, "--perturb", "0.5"})));
+  impls.push_back(
+      std::make_unique<PeerImplementation>(fake("B", {"--log", log, "--perturb", "0.5"})));
   RunOptions o;
   o.settings = {1, 0, 2, 2, {1}};
-  EXPECT_THAT(error_of([&] { run_benchmark(impls, {ids_case("x", {{5, 6, 7}})}, o); }),
+  EXPECT_THAT(error_of([&] {
+                run_benchmark(impls, {ids_case("x", {{5, 6, 7}})}, o);
+              }),
               HasSubstr("B on 'x' vs A: max |difference| 0.5 > tolerance 1e-06"));
   for (const auto& line : lines_of(log)) EXPECT_THAT(line, ::testing::Not(HasSubstr("time")));
 }

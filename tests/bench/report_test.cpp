@@ -76,12 +76,12 @@ json small_report() {
   h.settings = {2, 1, 4, 2, {2}};
   h.baseline = "torch";
   h.precision = 3;
-  h.machine = {{"cpu_model", "Test CPU"},        {"isa_features", {"avx2", "fma"}},
-               {"logical_cpus", 2},              {"memory_gib", 23.5},
-               {"os", "Debian 12"},              {"compiler", "GNU 12.2.0"},
-               {"build_type", "Release"},        {"build_flags", "-O3 -march=native"},
-               {"version", "0.1.0"},             {"git_commit", "abcdef123456"},
-               {"onednn_isa", "avx2"},           {"libraries", {{"oneDNN", "2.6.3 (OpenMP)"}}}};
+  h.machine = {{"cpu_model", "Test CPU"}, {"isa_features", {"avx2", "fma"}},
+               {"logical_cpus", 2},       {"memory_gib", 23.5},
+               {"os", "Debian 12"},       {"compiler", "GNU 12.2.0"},
+               {"build_type", "Release"}, {"build_flags", "-O3 -march=native"},
+               {"version", "0.1.0"},      {"git_commit", "abcdef123456"},
+               {"onednn_isa", "avx2"},    {"libraries", {{"oneDNN", "2.6.3 (OpenMP)"}}}};
   h.inputs = {{"model", "models/m"}};
   Case seq16;
   seq16.name = "seq16";
@@ -156,7 +156,8 @@ TEST(Report, JsonHoldsEverything) {
   EXPECT_FALSE(r["runs"][0]["results"][3].contains("p50_ms"));
   EXPECT_EQ(r["runs"][0]["schedule"][0], "seq16 warmup tg");
   EXPECT_EQ(r["runs"][0]["schedule"][2], "seq16 r1 torch");
-  EXPECT_EQ(r["runs"][0]["implementations"][2]["status"], "skipped: not installed (onnxruntime-node)");
+  EXPECT_EQ(r["runs"][0]["implementations"][2]["status"],
+            "skipped: not installed (onnxruntime-node)");
   EXPECT_TRUE(r["runs"][0]["implementations"][2]["cold_start_s"].is_null());
   EXPECT_EQ(r["cases"][2]["timed"], false);
   EXPECT_EQ(r["gate"]["checks"][0]["against"], "expected");
@@ -210,9 +211,7 @@ TEST(ResultsPage, LatestFullReportsAndNotes) {
   json only_quick = newer_quick;
   only_quick["benchmark"] = "zz";
   write_reports(only_quick, {}, bench / "zz_quick_only" / "results");
-  {
-    std::ofstream(bench / "demo" / "NOTES.md") << "## Demo notes\n\nHand-written.\n";
-  }
+  { std::ofstream(bench / "demo" / "NOTES.md") << "## Demo notes\n\nHand-written.\n"; }
   auto latest = latest_reports(bench);
   ASSERT_EQ(latest.size(), 2u);
   EXPECT_EQ(latest[0].filename(), "20261126T010203Z_demo.json");  // the full run, not the quick one
@@ -234,8 +233,10 @@ TEST(ResultsPage, LatestFullReportsAndNotes) {
   EXPECT_THAT(page, HasSubstr("| 16 tokens | 3.67 |"));
   EXPECT_THAT(page, HasSubstr("OMP_WAIT_POLICY=PASSIVE unset OPENBLAS_CORETYPE"));
   EXPECT_THAT(page, HasSubstr("- ort (2 threads): skipped: not installed (onnxruntime-node)"));
-  EXPECT_THAT(page, HasSubstr("<!-- carried over from benchmarks/demo/NOTES.md -->\n## Demo notes"));
-  EXPECT_THAT(page, HasSubstr("Correctness before timing: 2 checks (1 against golden outputs), 0 failed."));
+  EXPECT_THAT(page,
+              HasSubstr("<!-- carried over from benchmarks/demo/NOTES.md -->\n## Demo notes"));
+  EXPECT_THAT(
+      page, HasSubstr("Correctness before timing: 2 checks (1 against golden outputs), 0 failed."));
 
   std::ofstream(bench / "demo" / "results" / "20991231T000000Z_bad.json") << "{\"x\": 1}";
   EXPECT_THROW(generate_results_page(bench), Error);

@@ -93,8 +93,9 @@ TEST(Runner, InterleavesImplementationsInRounds) {
                           "A time x w1 i3", "B time x w1 i3", "A time x w1 i3", "B time x w1 i3",
                           "A time y w2 i1", "B time y w2 i1", "A time y w1 i3", "B time y w1 i3",
                           "A time y w1 i3", "B time y w1 i3", "A time y w1 i3", "B time y w1 i3"));
-  const auto first_time = std::find_if(log.begin(), log.end(),
-                                       [](const std::string& l) { return l.find(" time ") != std::string::npos; });
+  const auto first_time = std::find_if(log.begin(), log.end(), [](const std::string& l) {
+    return l.find(" time ") != std::string::npos;
+  });
   const auto last_check = std::find_if(log.rbegin(), log.rend(), [](const std::string& l) {
     return l.find(" outputs ") != std::string::npos;
   });
@@ -130,7 +131,8 @@ TEST(Runner, WrongOutputsFailBeforeAnyTiming) {
     FAIL() << "a wrong implementation must fail the run";
   } catch (const Error& e) {
     EXPECT_THAT(e.what(), HasSubstr("correctness check failed (1 of 1), nothing was timed"));
-    EXPECT_THAT(e.what(), HasSubstr("wrong on 'x' vs good: max |difference| 0.01 > tolerance 0.001"));
+    EXPECT_THAT(e.what(),
+                HasSubstr("wrong on 'x' vs good: max |difference| 0.01 > tolerance 0.001"));
     EXPECT_THAT(e.what(), HasSubstr("row 0: [1.01, 2.01] vs expected [1, 2]"));
   }
   EXPECT_TRUE(only(log, " time ").empty());

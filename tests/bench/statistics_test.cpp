@@ -31,9 +31,9 @@ TEST(Statistics, TenSamplesInterpolate) {
   std::vector<double> x;
   for (int i = 10; i >= 1; --i) x.push_back(i);
   const Summary s = summarize(x);
-  EXPECT_DOUBLE_EQ(s.median, 5.5);   // rank 4.5: between 5 and 6
-  EXPECT_DOUBLE_EQ(s.p95, 9.55);     // rank 8.55: 9 + 0.55
-  EXPECT_DOUBLE_EQ(s.p99, 9.91);     // rank 8.91
+  EXPECT_DOUBLE_EQ(s.median, 5.5);  // rank 4.5: between 5 and 6
+  EXPECT_DOUBLE_EQ(s.p95, 9.55);    // rank 8.55: 9 + 0.55
+  EXPECT_DOUBLE_EQ(s.p99, 9.91);    // rank 8.91
   EXPECT_DOUBLE_EQ(s.mean, 5.5);
   // Variance: sum of (i - 5.5)^2 for i = 1..10 is 82.5; / 9.
   EXPECT_DOUBLE_EQ(s.stddev, std::sqrt(82.5 / 9));

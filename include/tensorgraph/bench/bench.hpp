@@ -26,7 +26,7 @@ struct BenchProgress {
 struct BenchRequest {
   std::filesystem::path config;
   std::optional<std::filesystem::path> out_dir;  // default: the config's [output] directory
-  std::vector<std::string> filters;  // keep cases whose name contains one of these
+  std::vector<std::string> filters;              // keep cases whose name contains one of these
   bool quick = false;
   bool write_files = true;
   std::filesystem::path tensorgraph_executable;  // for {tensorgraph} in peer commands

@@ -4,8 +4,9 @@
 // and ONNX Runtime peers (its own process, the same requests, cold start and peak RSS measured
 // the same way). Inputs:
 //   ids:  {"input_ids": [[...]], "attention_mask": [[...]]}    timed region: forward only
-//   text: {"texts": [...], "batch_size": B}                     timed region: tokenize, forward
-//         and softmax of every text, B texts per forward (end to end, as `classify` does)
+//   text: {"texts": [...], "batch_size": B}                     timed region:
+//         DistilBertClassifier::classify of all the texts (tokenizer, batches of B texts of
+//         similar length, forward, softmax): the path of `classify` and the HTTP service
 // A request that fails gets {"error": ...} and the peer goes on.
 #include <chrono>
 #include <filesystem>
@@ -21,9 +22,6 @@ struct DistilBertPeerOptions {
   std::optional<std::size_t> max_length;  // texts: truncation (default: the model's positions)
   std::chrono::steady_clock::time_point process_start = std::chrono::steady_clock::now();
 };
-
-// Whether this build has the DistilBERT model (nn/distilbert.hpp).
-bool distilbert_peer_available();
 
 // Serves until {"op": "quit"} or the end of `in`. Returns 0, or 1 when the model could not be
 // loaded (after answering {"ready": false, "error": ...}).

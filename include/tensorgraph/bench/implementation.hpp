@@ -39,7 +39,7 @@ struct Case {
   // values differ by less than `label_tie` (a genuine tie may flip with rounding).
   bool compare_labels = false;
   double label_tie = 1e-5;
-  std::vector<std::string> row_names;  // for messages, one per row when known
+  std::vector<std::string> row_names;              // for messages, one per row when known
   nlohmann::json info = nlohmann::json::object();  // a small description for reports
 };
 

@@ -25,9 +25,9 @@ struct PeerOptions {
   std::string description;
   std::vector<std::string> command;
   ProcessOptions process;
-  int threads = 0;                  // what the peer was asked for (reported)
-  double startup_timeout_s = 300;   // spawn to ready
-  double timeout_s = 600;           // any other answer
+  int threads = 0;                 // what the peer was asked for (reported)
+  double startup_timeout_s = 300;  // spawn to ready
+  double timeout_s = 600;          // any other answer
 };
 
 class PeerImplementation final : public Implementation {

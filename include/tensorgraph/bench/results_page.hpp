@@ -20,7 +20,8 @@ struct Note {
   std::string markdown;
 };
 
-std::string results_page(const std::vector<nlohmann::json>& reports, const std::vector<Note>& notes);
+std::string results_page(const std::vector<nlohmann::json>& reports,
+                         const std::vector<Note>& notes);
 
 // Reads what latest_reports() and note_files() find and renders the page.
 std::string generate_results_page(const std::filesystem::path& benchmarks_dir);

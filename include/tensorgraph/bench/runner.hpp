@@ -35,8 +35,8 @@ struct CheckResult {
 struct TimingResult {
   std::string case_name;
   std::string implementation;
-  std::string status = "ok";        // or "not supported", "skipped: ..."
-  std::vector<double> samples_ms;   // every timed run, in order
+  std::string status = "ok";       // or "not supported", "skipped: ..."
+  std::vector<double> samples_ms;  // every timed run, in order
   std::vector<double> round_medians_ms;
   Summary summary;
   double throughput = 0;  // case.throughput per second, from the mean time
