@@ -131,6 +131,11 @@ std::string settings_text(const json& info) {
   return out.empty() ? "-" : out;
 }
 
+// "3.67", "0.61", "0.0072": two decimals, or two significant digits below 0.1.
+std::string format_speedup(double x) {
+  return x >= 0.1 ? fmt::format("{:.2f}", x) : fmt::format("{:.2g}", x);
+}
+
 // "cold start 1.23 s" (a process, start to first answer) or "load 0.01 s (in process)".
 std::string start_text(const json& info) {
   const double cold = num(info, "cold_start_s");
@@ -174,7 +179,7 @@ std::vector<Cell> speed_row(const json& report, const json& run, const std::stri
       const double p50 = num(*r, "p50_ms");
       std::string text = format_ms(p50, digits);
       if (impl != baseline && std::isfinite(base_p50) && p50 > 0)
-        text += fmt::format(" ({:.2f}x)", base_p50 / p50);
+        text += fmt::format(" ({}x)", format_speedup(base_p50 / p50));
       cells.push_back({text, p50 == best});
     }
   }
@@ -606,6 +611,20 @@ std::string report_csv(const json& report) {
   return out;
 }
 
+std::string implementation_summary(const json& i) {
+  const std::string status = str(i, "status", "ok");
+  if (status != "ok") return status;
+  const double rss = num(i, "peak_rss_mib");
+  std::string out;
+  if (!str(i, "version").empty()) out += str(i, "version") + "; ";
+  out += start_text(i);
+  if (std::isfinite(rss))
+    out += fmt::format("; peak RSS {:.0f} MiB ({})", rss, str(i, "rss_scope"));
+  const std::string settings = settings_text(i);
+  if (settings != "-") out += "; " + settings;
+  return out;
+}
+
 std::string report_console(const json& report, bool color) {
   const int digits = static_cast<int>(num(report, "precision", 3));
   const char* bold = color ? "\x1b[1;32m" : "";
@@ -651,18 +670,8 @@ std::string report_console(const json& report, bool color) {
     out += "\n" + text_table(detail, {false, false, true, true, true, true, true});
 
     out += "\n";
-    for (const auto& i : arr(run, "implementations")) {
-      const std::string status = str(i, "status", "ok");
-      const double rss = num(i, "peak_rss_mib");
-      if (status != "ok") {
-        out += fmt::format("  {}: {}\n", str(i, "name"), status);
-        continue;
-      }
-      out += fmt::format(
-          "  {} {}: {}, peak RSS {}; {}\n", str(i, "name"), str(i, "version"), start_text(i),
-          std::isfinite(rss) ? fmt::format("{:.0f} MiB ({})", rss, str(i, "rss_scope")) : "-",
-          settings_text(i));
-    }
+    for (const auto& i : arr(run, "implementations"))
+      out += fmt::format("  {}: {}\n", str(i, "name"), implementation_summary(i));
     for (const auto& g : group_checks(arr(run, "checks")))
       out += fmt::format(
           "  checked {} against {}: {}, {} rows, max abs diff {:.2g}, {} label "

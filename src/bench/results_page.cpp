@@ -61,19 +61,31 @@ const json* result_of(const json& run, const std::string& c, const std::string& 
   return nullptr;
 }
 
-// p50 of every implementation divided by the first implementation's (the subject of the
-// benchmark, e.g. tensorgraph): how many times faster the subject is.
+// For benchmarks against other frameworks (peer processes): the p50 of every other
+// implementation divided by the first one's (the subject, e.g. tensorgraph): how many times
+// faster the subject is. Columns without any value are left out.
 std::string ratio_table(const json& report, const json& run) {
   std::vector<std::string> impls;
-  for (const auto& i : arr(run, "implementations"))
+  bool peers = false;
+  for (const auto& i : arr(run, "implementations")) {
+    peers = peers || str(i, "type") == "peer";
     if (str(i, "status") == "ok" || !i.contains("status")) impls.push_back(str(i, "name"));
-  bool any = false;
-  if (impls.size() < 2) return {};
+  }
+  if (!peers || impls.size() < 2) return {};
   const std::string subject = impls[0];
+  std::vector<std::string> columns;
+  for (std::size_t i = 1; i < impls.size(); ++i) {
+    bool any = false;
+    for (const auto& c : arr(report, "cases"))
+      any = any || (c.value("timed", true) && result_of(run, str(c, "name"), impls[i]) &&
+                    result_of(run, str(c, "name"), subject));
+    if (any) columns.push_back(impls[i]);
+  }
+  if (columns.empty()) return {};
   std::string out = "| case |";
   std::string rule = "| --- |";
-  for (std::size_t i = 1; i < impls.size(); ++i) {
-    out += fmt::format(" {} p50 / {} p50 |", impls[i], subject);
+  for (const auto& col : columns) {
+    out += fmt::format(" {} p50 / {} p50 |", col, subject);
     rule += " ---: |";
   }
   out += "\n" + rule + "\n";
@@ -82,18 +94,16 @@ std::string ratio_table(const json& report, const json& run) {
     const json* s = result_of(run, str(c, "name"), subject);
     if (!s) continue;
     out += "| " + str(c, "label") + " |";
-    for (std::size_t i = 1; i < impls.size(); ++i) {
-      const json* r = result_of(run, str(c, "name"), impls[i]);
-      if (r && s->value("p50_ms", 0.0) > 0) {
+    for (const auto& col : columns) {
+      const json* r = result_of(run, str(c, "name"), col);
+      if (r && s->value("p50_ms", 0.0) > 0)
         out += fmt::format(" {:.2f} |", r->value("p50_ms", 0.0) / s->value("p50_ms", 0.0));
-        any = true;
-      } else {
+      else
         out += " - |";
-      }
     }
     out += "\n";
   }
-  return any ? out : std::string();
+  return out;
 }
 
 std::string load_text(const json& report) {
@@ -179,26 +189,10 @@ std::string results_page(const std::vector<json>& reports, const std::vector<Not
       std::string peers;
       for (const auto& run : r["runs"]) {
         for (const auto& i : arr(run, "implementations")) {
-          const std::string status = str(i, "status");
+          const int threads = i.value("threads", 0);
           std::string line =
-              fmt::format("- {} ({} threads): ", str(i, "name"), i.value("threads", 0));
-          if (status != "ok" && !status.empty()) {
-            line += status;
-          } else {
-            line += str(i, "version").empty() ? "" : str(i, "version") + "; ";
-            if (i.contains("cold_start_s") && i["cold_start_s"].is_number())
-              line += fmt::format("cold start {:.2f} s; ", i["cold_start_s"].get<double>());
-            if (i.contains("peak_rss_mib") && i["peak_rss_mib"].is_number())
-              line += fmt::format("peak RSS {:.0f} MiB ({}); ", i["peak_rss_mib"].get<double>(),
-                                  str(i, "rss_scope"));
-            const json& s = obj(i, "settings");
-            if (s.contains("env_set"))
-              for (const auto& [k, v] : s["env_set"].items())
-                line += k + "=" + v.get<std::string>() + " ";
-            if (s.contains("env_unset"))
-              for (const auto& k : s["env_unset"]) line += "unset " + k.get<std::string>() + " ";
-            if (s.contains("reported")) line += "reported " + s["reported"].dump();
-          }
+              fmt::format("- {} ({} thread{}): ", str(i, "name"), threads, threads == 1 ? "" : "s");
+          line += implementation_summary(i);
           peers += line + "\n";
         }
       }

@@ -231,7 +231,8 @@ TEST(ResultsPage, LatestFullReportsAndNotes) {
   // The ratio table: torch p50 / tg p50 = 19.75 / 5.375.
   EXPECT_THAT(page, HasSubstr("| case | torch p50 / tg p50 |"));
   EXPECT_THAT(page, HasSubstr("| 16 tokens | 3.67 |"));
-  EXPECT_THAT(page, HasSubstr("OMP_WAIT_POLICY=PASSIVE unset OPENBLAS_CORETYPE"));
+  EXPECT_THAT(page, HasSubstr("- torch (2 threads): 1.13; cold start 2.25 s; peak RSS 760 MiB "
+                              "(peer process); OMP_WAIT_POLICY=PASSIVE, unset OPENBLAS_CORETYPE"));
   EXPECT_THAT(page, HasSubstr("- ort (2 threads): skipped: not installed (onnxruntime-node)"));
   EXPECT_THAT(page,
               HasSubstr("<!-- carried over from benchmarks/demo/NOTES.md -->\n## Demo notes"));

@@ -60,6 +60,10 @@ std::string report_console(const nlohmann::json& report, bool color);
 // p50 and the speedup over the baseline (baseline p50 / p50); the best p50 of a row in bold.
 std::string markdown_speed_table(const nlohmann::json& report, const nlohmann::json& run);
 
+// One implementation of a run in a line: version, cold start (or load time), peak RSS and its
+// settings (environment set and unset, what the peer reported), or its skip reason.
+std::string implementation_summary(const nlohmann::json& info);
+
 // Formatting helpers (also for tests): durations in ns/µs/ms/s with `digits` significant
 // digits; rates with k/M/G prefixes.
 std::string format_ms(double ms, int digits);
