@@ -15,6 +15,10 @@ Line protocol (one JSON object per line; the peer answers each request with one 
   -> {"op": "time", "input_ids": [[...]], "attention_mask": [[...]], "iters": K, "warmup": W}
   <- {"times_ms": [...]}     (model forward only, each iteration timed separately)
   -> {"op": "quit"}
+A request that fails is answered {"error": "..."} and the peer goes on. Peers that take other
+inputs say so in their ready line ("inputs": ["ids", "text"], as `tensorgraph bench-peer`);
+without it, `tensorgraph bench` sends this peer ids only ({"texts": ...} cases are "not
+supported"). The ready line also lists the BLAS libraries loaded ("blas"), which decide speed.
 """
 import json
 import math
