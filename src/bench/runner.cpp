@@ -177,7 +177,10 @@ RunResult run_benchmark(std::vector<std::unique_ptr<Implementation>>& implementa
     std::string message =
         fmt::format("correctness check failed ({} of {}), nothing was timed:", failures.size(),
                     result.checks.size());
-    for (const auto& f : failures) message += "\n  " + f;
+    constexpr std::size_t kShown = 12;
+    for (std::size_t i = 0; i < failures.size() && i < kShown; ++i) message += "\n  " + failures[i];
+    if (failures.size() > kShown)
+      message += fmt::format("\n  ... and {} more", failures.size() - kShown);
     fail("{}", message);
   }
 
