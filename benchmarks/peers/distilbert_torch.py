@@ -15,6 +15,10 @@ Line protocol (one JSON object per line; the peer answers each request with one 
   -> {"op": "time", "input_ids": [[...]], "attention_mask": [[...]], "iters": K, "warmup": W}
   <- {"times_ms": [...]}     (model forward only, each iteration timed separately)
   -> {"op": "quit"}
+A request that fails is answered {"error": "..."} and the peer goes on. Peers that take other
+inputs say so in their ready line ("inputs": ["ids", "text"], as `tensorgraph bench-peer`);
+without it, `tensorgraph bench` sends this peer ids only ({"texts": ...} cases are "not
+supported"). The ready line also lists the BLAS libraries loaded ("blas"), which decide speed.
 """
 import json
 import math
@@ -137,6 +141,21 @@ def peer_env():
     return {k: os.environ.get(k) for k in keys if os.environ.get(k) is not None}
 
 
+def loaded_blas():
+    """The BLAS libraries this process mapped (Debian's torch uses libblas.so.3, which is the
+    reference BLAS, 20x slower, unless libopenblas0-pthread provides it)."""
+    libs = set()
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                path = line.split()[-1] if len(line.split()) >= 6 else ""
+                if "blas" in os.path.basename(path) or "lapack" in os.path.basename(path):
+                    libs.add(os.path.realpath(path))
+    except OSError:
+        pass
+    return sorted(libs)
+
+
 def serve(model_dir, threads):
     torch.set_num_threads(threads)
     torch.set_num_interop_threads(1)
@@ -146,33 +165,42 @@ def serve(model_dir, threads):
         model(ids, torch.ones_like(ids))
     hello = {"ready": True, "load_s": time.perf_counter() - T_START, "peer": "pytorch",
              "version": torch.__version__, "threads": torch.get_num_threads(),
-             "interop_threads": torch.get_num_interop_threads(), "env": peer_env()}
+             "interop_threads": torch.get_num_interop_threads(), "env": peer_env(),
+             "blas": loaded_blas()}
     print(json.dumps(hello), flush=True)
     for line in sys.stdin:
         if not line.strip():
             continue
-        req = json.loads(line)
-        op = req.get("op")
-        if op == "quit":
-            break
-        ids = torch.tensor(req["input_ids"], dtype=torch.long)
-        mask = torch.tensor(req.get("attention_mask") or [[1] * ids.shape[1]] * ids.shape[0], dtype=torch.long)
-        with torch.inference_mode():
-            if op == "logits":
-                out = {"logits": model(ids, mask).tolist()}
-            elif op == "time":
-                for _ in range(int(req.get("warmup", 0))):
-                    model(ids, mask)
-                times = []
-                for _ in range(int(req["iters"])):
-                    t0 = time.perf_counter()
-                    model(ids, mask)
-                    times.append((time.perf_counter() - t0) * 1e3)
-                out = {"times_ms": times}
-            else:
-                out = {"error": "unknown op %r" % op}
+        try:
+            req = json.loads(line)
+            op = req.get("op")
+            if op == "quit":
+                break
+            out = handle(model, op, req)
+        except Exception as e:  # a bad request gets an error answer; the peer goes on
+            out = {"error": "%s: %s" % (type(e).__name__, e)}
         print(json.dumps(out), flush=True)
     return 0
+
+
+def handle(model, op, req):
+    if "input_ids" not in req:
+        return {"error": "this peer takes input_ids only (no tokenizer)"}
+    ids = torch.tensor(req["input_ids"], dtype=torch.long)
+    mask = torch.tensor(req.get("attention_mask") or [[1] * ids.shape[1]] * ids.shape[0], dtype=torch.long)
+    with torch.inference_mode():
+        if op == "logits":
+            return {"logits": model(ids, mask).tolist()}
+        if op == "time":
+            for _ in range(int(req.get("warmup", 0))):
+                model(ids, mask)
+            times = []
+            for _ in range(int(req["iters"])):
+                t0 = time.perf_counter()
+                model(ids, mask)
+                times.append((time.perf_counter() - t0) * 1e3)
+            return {"times_ms": times}
+    return {"error": "unknown op %r" % op}
 
 
 def export_onnx(model_dir, out):

@@ -49,31 +49,45 @@ async function main() {
   const rl = readline.createInterface({ input: process.stdin, terminal: false });
   for await (const line of rl) {
     if (!line.trim()) continue;
-    const req = JSON.parse(line);
+    let req;
+    try {
+      req = JSON.parse(line);
+    } catch (e) {
+      console.log(JSON.stringify({ error: `not JSON: ${e.message}` }));
+      continue;
+    }
     if (req.op === 'quit') break;
-    const f = feeds(req);
     let out;
-    if (req.op === 'logits') {
-      const r = await session.run(f);
-      const l = r.logits;
-      const rows = [];
-      for (let i = 0; i < l.dims[0]; i++) rows.push(Array.from(l.data.slice(i * l.dims[1], (i + 1) * l.dims[1])));
-      out = { logits: rows };
-    } else if (req.op === 'time') {
-      for (let i = 0; i < (req.warmup || 0); i++) await session.run(f);
-      const times = [];
-      for (let i = 0; i < req.iters; i++) {
-        const a = process.hrtime.bigint();
-        await session.run(f);
-        times.push(Number(process.hrtime.bigint() - a) / 1e6);
-      }
-      out = { times_ms: times };
-    } else {
-      out = { error: `unknown op ${req.op}` };
+    try {
+      out = await handle(session, feeds, req);
+    } catch (e) {  // a bad request gets an error answer; the peer goes on
+      out = { error: String(e && e.message || e) };
     }
     console.log(JSON.stringify(out));
   }
   return 0;
+}
+
+async function handle(session, feeds, req) {
+  if (!req.input_ids) return { error: 'this peer takes input_ids only (no tokenizer)' };
+  const f = feeds(req);
+  if (req.op === 'logits') {
+    const l = (await session.run(f)).logits;
+    const rows = [];
+    for (let i = 0; i < l.dims[0]; i++) rows.push(Array.from(l.data.slice(i * l.dims[1], (i + 1) * l.dims[1])));
+    return { logits: rows };
+  }
+  if (req.op === 'time') {
+    for (let i = 0; i < (req.warmup || 0); i++) await session.run(f);
+    const times = [];
+    for (let i = 0; i < req.iters; i++) {
+      const a = process.hrtime.bigint();
+      await session.run(f);
+      times.push(Number(process.hrtime.bigint() - a) / 1e6);
+    }
+    return { times_ms: times };
+  }
+  return { error: `unknown op ${req.op}` };
 }
 
 main().then((code) => process.exit(code), (e) => {
