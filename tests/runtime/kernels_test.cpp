@@ -6,7 +6,9 @@
 #include <functional>
 #include <random>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <cstdlib>
 
 #include "tensorgraph/graph/ops.hpp"
 #include "tensorgraph/runtime/session.hpp"
@@ -329,6 +331,38 @@ TEST(CpuVsReference, LinearEpilogues) {
         return ops::linear(v[0], constant(g, {24, 40}, 12)) + v[1];
       },
       kMatmul);
+}
+
+// Products with constant weights run on our packed GEMM or on oneDNN (TG_GEMM; the default
+// depends on the ISA): both are checked on every machine, on shapes that exercise partial
+// tiles (rows not a multiple of the tile, columns not a multiple of the panel) and epilogues.
+TEST(CpuVsReference, LinearBothGemms) {
+  for (const char* gemm : {"own", "onednn"}) {
+    ::setenv("TG_GEMM", gemm, 1);
+    for (std::int64_t m : {1, 5, 13, 37})
+      for (const auto& [n, k] : {std::pair<std::int64_t, std::int64_t>{1, 1}, {2, 7}, {17, 33},
+                                 {33, 64}, {100, 129}, {64, 300}})
+        check(fmt::format("{} gemm: linear [{},{}] x [{},{}]^T + relu", gemm, m, k, n, k),
+              {in("x", {m, k})},
+              [n = n, k = k](Graph& g, const std::vector<Value>& v) {
+                return ops::relu(ops::linear(v[0], constant(g, {n, k}, 21), constant(g, {n}, 22)));
+              },
+              kMatmul);
+    check(std::string(gemm) + " gemm: linear + gelu, then linear + residual (dynamic rows)",
+          {dyn("x", {-1, 48}, {13, 48}, {1, 48})},
+          [](Graph& g, const std::vector<Value>& v) {
+            Value h = ops::gelu(ops::linear(v[0], constant(g, {40, 48}, 23), constant(g, {40}, 24)));
+            return ops::linear(h, constant(g, {48, 40}, 25), constant(g, {48}, 26)) + v[0];
+          },
+          {1e-5, 2e-4});
+    check(std::string(gemm) + " gemm: 3-D input, partial panel + residual + scale",
+          {in("x", {2, 7, 20}), in("r", {2, 7, 19})},
+          [](Graph& g, const std::vector<Value>& v) {
+            return (ops::linear(v[0], constant(g, {19, 20}, 27)) + v[1]) * 0.25f;
+          },
+          kMatmul);
+  }
+  ::unsetenv("TG_GEMM");
 }
 
 TEST(CpuVsReference, Layout) {

@@ -17,6 +17,7 @@
 #include "broadcast.hpp"
 #include "cpu.hpp"
 #include "onednn.hpp"
+#include "packed_gemm.hpp"
 #include "small_matmul.hpp"
 #include "tensorgraph/core/error.hpp"
 #include "tensorgraph/runtime/vec_math.hpp"
@@ -61,7 +62,10 @@ struct MatmulState {
   std::vector<BroadcastLayout> tail_layouts;  // per post-op from `fused` on (Add only)
   std::string impl;
   std::optional<SmallMatmulPlan> small;  // our kernel instead of oneDNN (small batched shapes)
+  bool own_gemm = false;                 // packed_gemm with the compile-time packed weights
 };
+
+constexpr std::size_t kMaxPostOps = 8;
 
 class MatmulKernel final : public Kernel {
  public:
@@ -85,7 +89,12 @@ class MatmulKernel final : public Kernel {
                                        transposed ? memory::dims{1, k_} : memory::dims{n_, 1});
       if (w) {
         weights_f32_ = w->dtype() == DType::F32 ? *w : w->to(DType::F32);
-        prepack();
+        if (use_packed_gemm() && attrs_.post_ops.size() <= kMaxPostOps) {
+          own_packed_ = pack_weights(weights_f32_.data<float>(), k_, n_, transposed);
+          weights_f32_ = Tensor();
+        } else {
+          prepack();
+        }
       } else {
         TG_CHECK(ctx.graph.node(node.inputs[1]).dtype == DType::F32,
                  "linear: a computed (non-constant) weight must be f32");
@@ -112,6 +121,23 @@ class MatmulKernel final : public Kernel {
       return {0, std::move(state)};
     }
     const std::size_t total = attrs_.post_ops.size();
+    if (own_packed_) {
+      // Our GEMM: every post-op runs in its epilogue up to the first Add whose operand is not
+      // exactly the output's shape (that one and the rest run afterwards).
+      state->own_gemm = true;
+      state->m = output.numel() / n_;
+      std::size_t fused = 0;
+      while (fused < total) {
+        const PostOp& p = attrs_.post_ops[fused];
+        if (p.kind == PostOpKind::Add && !(inputs[p.input].shape == output.shape)) break;
+        ++fused;
+      }
+      state->fused = fused;
+      state->impl = fmt::format("own packed gemm, {}x{} tiles", kRows, kPanel);
+      add_tail_layouts(inputs, output, *state);
+      last_impl_ = state->impl;
+      return {0, std::move(state)};
+    }
     if (!weights_mode_) {
       const std::int64_t m = output.shape[-2], n = output.shape[-1];
       const std::int64_t k = attrs_.transpose_a ? inputs[0].shape[-2] : inputs[0].shape[-1];
@@ -163,6 +189,21 @@ class MatmulKernel final : public Kernel {
   void run(const KernelArgs& args) override {
     const auto& s = *static_cast<const MatmulState*>(args.state);
     if (s.empty) return;
+    if (s.own_gemm) {
+      std::array<const float*, kMaxPostOps> add_operands{};
+      for (std::size_t i = 0; i < s.fused; ++i)
+        if (attrs_.post_ops[i].kind == PostOpKind::Add)
+          add_operands[i] = args.inputs[attrs_.post_ops[i].input].as<const float>();
+      GemmEpilogue e;
+      if (attrs_.has_bias)
+        e.bias = bias_f32_.raw() ? bias_f32_.data<float>() : args.inputs[2].as<const float>();
+      e.post_ops = std::span<const PostOp>(attrs_.post_ops.data(), s.fused);
+      e.add_operands = add_operands.data();
+      packed_gemm(args.inputs[0].as<const float>(), s.m, k_, *own_packed_, args.output.as<float>(),
+                  n_, e, std::min(args.threads, max_threads_));
+      if (s.fused < attrs_.post_ops.size()) run_tail(args, s);
+      return;
+    }
     if (s.small) {
       small_matmul(*s.small, args.inputs[0].as<const float>(), args.inputs[1].as<const float>(),
                    args.output.as<float>(), reinterpret_cast<float*>(args.scratch),
@@ -195,8 +236,12 @@ class MatmulKernel final : public Kernel {
   }
 
   std::string name() const override {
-    std::string what =
-        weights_mode_ ? (packed_ ? "weights prepacked" : "weights computed") : "batched";
+    std::string what = weights_mode_
+                           ? (packed_ || own_packed_ ? "weights prepacked" : "weights computed")
+                           : "batched";
+    if (own_packed_)
+      return fmt::format("matmul ({}), {}", last_impl_.empty() ? "own packed gemm" : last_impl_,
+                         what);
     return fmt::format("onednn matmul ({}), {}", last_impl_.empty() ? "not prepared" : last_impl_,
                        what);
   }
@@ -419,6 +464,7 @@ class MatmulKernel final : public Kernel {
   memory::desc packed_desc_;
   std::optional<memory> packed_;
   std::vector<std::pair<memory::desc, memory>> extra_packs_;
+  std::optional<PackedWeights> own_packed_;  // our GEMM's packing (instead of oneDNN's)
   std::string last_impl_;
 };
 
