@@ -21,12 +21,15 @@
 #include "command.hpp"
 #include "model_choice.hpp"
 #include "tensorgraph/core/error.hpp"
+#include "tensorgraph/nn/distilbert_classifier.hpp"
 #include "tensorgraph/serve/api.hpp"
 #include "tensorgraph/serve/config.hpp"
 #include "tensorgraph/serve/server.hpp"
 
 namespace tensorgraph::cli {
 namespace {
+
+constexpr double kDistilBertPassTokens = 16;
 
 struct ServeArgs {
   ModelOptions model;
@@ -92,16 +95,26 @@ void note(const std::string& message, bool json) {
 }
 
 std::unique_ptr<serve::ServedModel> load_model(const ServeArgs& args,
-                                               const serve::ServeConfig& config) {
+                                               const serve::ServeConfig& config,
+                                               const serve::ServerOptions& options) {
   ModelOptions model = args.model;
   // The command line wins; `--model auto` is its default, so a file's model counts over it.
   if (model.model == "auto" && config.model) model.model = *config.model;
   if (!model.lexicon && config.lexicon) model.lexicon = config.lexicon;
-  if (config.model_dir)
-    fail(
-        "model_dir / --model-dir: this build serves the lexicon only (DistilBERT is not built "
-        "in yet)");
-  return serve::make_word_model(load_classifier(model));
+  if (!model.model_dir && config.model_dir) model.model_dir = config.model_dir;
+  // The server forms the batches: the classifier runs each one as one forward pass.
+  model.batch_size = static_cast<std::int64_t>(options.max_batch);
+  std::unique_ptr<nn::SentimentClassifier> classifier = load_classifier(model);
+  if (auto* bert = dynamic_cast<nn::DistilBertClassifier*>(classifier.get())) {
+    std::unique_ptr<nn::DistilBertClassifier> owned(bert);
+    classifier.release();
+    serve::ModelInfo info;
+    // One more forward pass costs about as much as this many padded tokens (streaming the
+    // weights once more; measured on DistilBERT-base, see benchmarks/serve/RESULTS.md).
+    info.batch_overhead_tokens = kDistilBertPassTokens;
+    return serve::make_distilbert_model(std::move(owned), info);
+  }
+  return serve::make_word_model(std::move(classifier));
 }
 
 // Signals: SIGINT and SIGTERM are blocked in every thread and taken by one waiting thread.
@@ -118,6 +131,12 @@ int run_serve(const ServeArgs& args) {
   const bool json = args.json;
   options.logger = [json](const serve::RequestLog& r) { log_request(r, json); };
 
+  // A handler (never run: the signals stay blocked) so that signals ignored by the parent, as
+  // SIGINT is for background jobs of a shell script, still reach sigwait.
+  struct sigaction action {};
+  action.sa_handler = [](int) {};
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
@@ -149,7 +168,7 @@ int run_serve(const ServeArgs& args) {
     }
   } join_waiter{waiter};
 
-  serve::Server server(load_model(args, config), options);
+  serve::Server server(load_model(args, config, options), options);
   const int port = server.bind();
   g_server.store(&server);
   const auto& info = server.model().info();
@@ -222,9 +241,12 @@ const Registrar kServe{
            "(Retry-After), 503.\n"
            "One log line per request on stderr (method, path, status, time, batch size); texts "
            "only with --log-inputs.\n"
-           "SIGTERM or Ctrl-C: stop accepting, answer the requests in flight, exit 0.\n\n"
+           "SIGTERM or Ctrl-C: stop accepting, answer the requests in flight, exit 0.\n"
+           "The model options are those of classify; the server forms the batches, so --max-batch\n"
+           "replaces --batch-size.\n\n"
            "Examples:\n"
            "  tensorgraph serve --model lexicon --port 8080\n"
+           "  tensorgraph serve --model distilbert --model-dir models/distilbert-sentiment\n"
            "  curl -s localhost:8080/predict -d '{\"inputs\": [\"I love it\", \"I hate it\"]}'\n"
            "  tensorgraph serve --config serve.toml --host 0.0.0.0 --max-batch 16\n"
            "  tensorgraph serve --port 0 --json 2> access.log");

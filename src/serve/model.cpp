@@ -25,10 +25,13 @@ std::vector<nn::Prediction> checked_classify(nn::SentimentClassifier& classifier
 
 class BertModel final : public ServedModel {
  public:
-  BertModel(std::unique_ptr<nn::SentimentClassifier> classifier, text::BertTokenizer tokenizer,
+  // `tokenizer` is the classifier's (owned by it, or given as `own_tokenizer`).
+  BertModel(std::unique_ptr<nn::SentimentClassifier> classifier,
+            std::optional<text::BertTokenizer> own_tokenizer, const text::BertTokenizer* tokenizer,
             ModelInfo info)
       : classifier_(std::move(classifier)),
-        tokenizer_(std::move(tokenizer)),
+        own_tokenizer_(std::move(own_tokenizer)),
+        tokenizer_(own_tokenizer_ ? *own_tokenizer_ : *tokenizer),
         info_(std::move(info)) {
     TG_CHECK(classifier_ != nullptr, "no classifier");
     fill_labels(info_, *classifier_);
@@ -69,7 +72,8 @@ class BertModel final : public ServedModel {
 
  private:
   std::unique_ptr<nn::SentimentClassifier> classifier_;
-  text::BertTokenizer tokenizer_;
+  std::optional<text::BertTokenizer> own_tokenizer_;
+  const text::BertTokenizer& tokenizer_;
   ModelInfo info_;
 };
 
@@ -111,7 +115,18 @@ class WordModel final : public ServedModel {
 
 std::unique_ptr<ServedModel> make_bert_model(std::unique_ptr<nn::SentimentClassifier> classifier,
                                              text::BertTokenizer tokenizer, ModelInfo info) {
-  return std::make_unique<BertModel>(std::move(classifier), std::move(tokenizer), std::move(info));
+  return std::make_unique<BertModel>(std::move(classifier), std::move(tokenizer), nullptr,
+                                     std::move(info));
+}
+
+std::unique_ptr<ServedModel> make_distilbert_model(
+    std::unique_ptr<nn::DistilBertClassifier> classifier, ModelInfo info) {
+  TG_CHECK(classifier != nullptr, "no classifier");
+  if (info.kind.empty()) info.kind = "distilbert";
+  info.max_input_length = classifier->max_length();
+  const text::BertTokenizer* tokenizer = &classifier->tokenizer();
+  return std::make_unique<BertModel>(std::move(classifier), std::nullopt, tokenizer,
+                                     std::move(info));
 }
 
 std::unique_ptr<ServedModel> make_word_model(std::unique_ptr<nn::SentimentClassifier> classifier,

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tensorgraph/nn/classifier.hpp"
+#include "tensorgraph/nn/distilbert_classifier.hpp"
 #include "tensorgraph/serve/api.hpp"
 #include "tensorgraph/text/bert_tokenizer.hpp"
 
@@ -59,6 +60,11 @@ class ServedModel {
 // classifier's labels.
 std::unique_ptr<ServedModel> make_bert_model(std::unique_ptr<nn::SentimentClassifier> classifier,
                                              text::BertTokenizer tokenizer, ModelInfo info);
+
+// DistilBERT (nn/distilbert_classifier.hpp), with its own tokenizer; max_input_length is the
+// classifier's max_length(), `info.kind` "distilbert".
+std::unique_ptr<ServedModel> make_distilbert_model(
+    std::unique_ptr<nn::DistilBertClassifier> classifier, ModelInfo info = {});
 
 // A classifier of words (the lexicon): tokens are its normalised words and punctuation
 // (text/lexicon_tokenizer.hpp), without ids (there is no vocabulary) and without a length limit.
