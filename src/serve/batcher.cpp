@@ -10,6 +10,10 @@
 
 namespace tensorgraph::serve {
 
+namespace {
+constexpr std::chrono::milliseconds kAbandonPoll{50};
+}  // namespace
+
 struct Batcher::Job {
   std::vector<std::string> texts;
   std::vector<nn::Prediction> predictions;
@@ -64,7 +68,8 @@ std::size_t Batcher::queued_texts() const {
   return pending_.size();
 }
 
-BatchResult Batcher::classify(std::vector<std::string> texts, std::vector<std::uint32_t> tokens) {
+BatchResult Batcher::classify(std::vector<std::string> texts, std::vector<std::uint32_t> tokens,
+                              const std::function<bool()>& abandoned) {
   TG_CHECK(texts.size() == tokens.size(), "{} texts with {} token counts", texts.size(),
            tokens.size());
   BatchResult result;
@@ -86,14 +91,42 @@ BatchResult Batcher::classify(std::vector<std::string> texts, std::vector<std::u
     if (metrics_) metrics_->set_queue_depth(pending_.size());
   }
   wake_.notify_one();
+  bool cancelled = false;
   {
     std::unique_lock lock(job.mutex);
-    job.done.wait(lock, [&] { return job.remaining == 0; });
+    auto done = [&] { return job.remaining == 0; };
+    if (!abandoned) {
+      job.done.wait(lock, done);
+    } else {
+      while (!job.done.wait_for(lock, kAbandonPoll, done)) {
+        if (!abandoned()) continue;
+        // The client is gone: take its texts that are still queued out of the queue, then wait
+        // for those already running (the inference thread holds pointers into `job`).
+        lock.unlock();
+        std::size_t removed = 0;
+        {
+          std::lock_guard queue_lock(mutex_);
+          const auto end = std::remove_if(pending_.begin(), pending_.end(),
+                                          [&](const Item& item) { return item.job == &job; });
+          removed = static_cast<std::size_t>(pending_.end() - end);
+          pending_.erase(end, pending_.end());
+          if (metrics_) metrics_->set_queue_depth(pending_.size());
+        }
+        lock.lock();
+        job.remaining -= removed;
+        cancelled = true;
+        job.done.wait(lock, done);
+        break;
+      }
+    }
   }
   {
     std::lock_guard lock(mutex_);
     --queued_requests_;
   }
+  if (cancelled)
+    throw ApiError(499, ErrorType::Validation,
+                   "the client closed the connection before the answer");
   if (job.failed) throw ApiError(424, ErrorType::Backend, "model error: " + job.error);
   result.predictions = std::move(job.predictions);
   result.batch_size = job.batch_size;
@@ -222,8 +255,9 @@ void Batcher::run_group(const Item* items, std::size_t count) {
     error = "unknown error";
   }
   const auto end = Clock::now();
+  // Models that pad compute count x longest tokens; the others (lexicon) just their own.
   if (metrics_ && error.empty())
-    metrics_->batch_done(count, tokens, count * longest,
+    metrics_->batch_done(count, tokens, group_by_length_ ? count * longest : tokens,
                          std::chrono::duration<double>(end - start).count());
   for (std::size_t k = 0; k < count; ++k) {
     const Item& item = items[k];

@@ -104,6 +104,15 @@ bool Connection::wait_for_request(std::chrono::milliseconds timeout,
   }
 }
 
+bool Connection::peer_closed() const {
+  if (in_pos_ < in_end_) return false;  // a pipelined request: still there
+  pollfd p{fd_, static_cast<short>(POLLIN | POLLRDHUP), 0};
+  if (::poll(&p, 1, 0) <= 0) return false;
+  if (p.revents & (POLLHUP | POLLERR | POLLRDHUP)) return true;
+  char byte;
+  return ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 bool Connection::is_readable() const {
   return in_pos_ < in_end_ || wait(POLLIN, read_deadline_) > 0;
 }

@@ -75,6 +75,9 @@ class Connection final : public httplib::Stream {
   // Sends `bytes` now (the rejecter's 429, before any request is read).
   bool send_now(std::string_view bytes);
 
+  // The client closed (or reset) the connection: nothing more to read, no one to answer. A
+  // half-close (shutdown of its sending side) counts too, as nginx counts it.
+  bool peer_closed() const;
   bool timed_out() const { return timed_out_; }
   bool over_budget() const { return over_budget_; }
   bool broken() const { return broken_; }

@@ -404,7 +404,10 @@ void Server::setup_routes() {
         tokens[i] = static_cast<std::uint32_t>(count.tokens);
         total_tokens += count.tokens;
       }
-      BatchResult result = batcher_->classify(std::move(request.inputs), std::move(tokens));
+      std::function<bool()> abandoned;
+      if (conn) abandoned = [conn] { return conn->peer_closed(); };
+      BatchResult result =
+          batcher_->classify(std::move(request.inputs), std::move(tokens), abandoned);
       if (conn) conn->batch_size = result.batch_size;
       std::string body = predict_response_json(result.predictions, model_->info().labels,
                                                request.batch, request.raw_scores);

@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <future>
 #include <thread>
 
@@ -245,6 +246,32 @@ TEST(ServeBatcher, StopFinishesWhatIsQueuedThenRefuses) {
   } catch (const ApiError& e) {
     EXPECT_EQ(e.status(), 503);
   }
+}
+
+TEST(ServeBatcher, AnAbandonedRequestLeavesTheQueue) {
+  FakeModel model;
+  Batcher batcher(model, options(8));
+  auto held = hold(batcher, model);
+  std::atomic<bool> gone{false};
+  auto abandoned = std::async(std::launch::async, [&] {
+    try {
+      batcher.classify({"a", "b", "c"}, {3, 3, 3}, [&] { return gone.load(); });
+    } catch (const ApiError& e) {
+      return e.status();
+    }
+    return 200;
+  });
+  auto kept = std::async(std::launch::async, [&] { return batcher.classify({"kept"}, {6}); });
+  wait_queued(batcher, 4);
+  gone = true;
+  EXPECT_EQ(abandoned.get(), 499);
+  EXPECT_EQ(batcher.queued_texts(), 1u);  // only "kept" is left
+  model.open_gate();
+  held.get();
+  expect_same(kept.get().predictions[0], FakeModel::expected("kept"));
+  const auto batches = model.batches();
+  ASSERT_EQ(batches.size(), 2u);
+  EXPECT_THAT(batches[1], ElementsAre("kept"));
 }
 
 TEST(ServeBatcher, RejectsBadOptions) {

@@ -563,6 +563,42 @@ TEST(ServeServer, StopAnswersTheRequestsInFlightAndRefusesNewConnections) {
   s.stop();  // run() returns
 }
 
+TEST(ServeServer, AClientThatLeavesDoesNotCostInference) {
+  auto model = std::make_unique<FakeModel>();
+  FakeModel& fake = *model;
+  std::mutex mutex;
+  std::vector<int> statuses;
+  ServerOptions o;
+  o.max_wait_ms = 0;
+  o.logger = [&](const RequestLog& r) {
+    std::lock_guard lock(mutex);
+    statuses.push_back(r.status);
+  };
+  Running s(std::move(model), o);
+  fake.close_gate();
+  auto held =
+      std::async(std::launch::async, [&] { return s.post("/predict", R"({"inputs": "held"})"); });
+  ASSERT_TRUE(fake.wait_at_gate());
+  // A request that queues behind it, and whose client then goes away.
+  const std::string body = R"({"inputs": ["gone 1", "gone 2"]})";
+  const int fd = connect_to(s.port());
+  send_all(fd, "POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                   std::to_string(body.size()) + "\r\n\r\n" + body);
+  for (int i = 0; i < 5000 && s.server().metrics().queue_depth() < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_EQ(s.server().metrics().queue_depth(), 2u);
+  ::close(fd);
+  for (int i = 0; i < 5000 && s.server().metrics().queue_depth() > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(s.server().metrics().queue_depth(), 0u);
+  fake.open_gate();
+  EXPECT_EQ(held.get()->status, 200);
+  s.stop();
+  for (const auto& batch : fake.batches())
+    for (const auto& text : batch) EXPECT_THAT(text, ::testing::Not(StartsWith("gone")));
+  EXPECT_EQ(s.server().metrics().requests(Route::Predict, 499), 1u);
+}
+
 TEST(ServeServer, HealthIs503WhileStopping) {
   auto model = std::make_unique<FakeModel>();
   FakeModel& fake = *model;

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -51,8 +52,11 @@ class Batcher {
 
   // Classifies `texts` (`tokens[i]` = token count of texts[i], for grouping) and blocks until
   // done. Throws ApiError: 429 Overloaded when the queue is full, 503 Unhealthy once stopped,
-  // 424 Backend when the model failed on a batch holding one of the texts.
-  BatchResult classify(std::vector<std::string> texts, std::vector<std::uint32_t> tokens);
+  // 424 Backend when the model failed on a batch holding one of the texts. While it waits,
+  // `abandoned` (if given) is asked every 50 ms whether the client is gone: then its texts not
+  // yet running leave the queue and classify throws 499 (nobody would read the answer).
+  BatchResult classify(std::vector<std::string> texts, std::vector<std::uint32_t> tokens,
+                       const std::function<bool()>& abandoned = {});
 
   // From now on, batches run as soon as the inference thread is free, without waiting for
   // max_wait (shutdown: the requests in flight should finish quickly). Texts are still accepted.
