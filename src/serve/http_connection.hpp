@@ -85,6 +85,7 @@ class Connection final : public httplib::Stream {
   // Per request, for the handlers and the logger.
   bool close_after = false;  // a body is left unread: close after this response
   bool reject = false;       // the connection came from the overflow queue: answer 429
+  bool in_flight = false;    // counted in the in-flight gauge (routed, not yet logged)
   Clock::time_point started;
   std::size_t batch_size = 0;
   std::size_t inputs = 0;

@@ -248,6 +248,7 @@ void Server::setup_routes() {
       [this, precheck](const httplib::Request& req, httplib::Response& res) {
         if (Connection* conn = Connection::current()) {
           conn->started = detail::Clock::now();
+          conn->in_flight = true;
           metrics_.add_in_flight(1);
         }
         return precheck(req, res) ? httplib::Server::HandlerResponse::Handled
@@ -300,7 +301,10 @@ void Server::setup_routes() {
     const double seconds = conn ? std::chrono::duration<double>(now - conn->started).count() : 0.0;
     const Route route = route_of(req.path);
     metrics_.request_done(route, res.status, seconds);
-    if (conn) metrics_.add_in_flight(-1);
+    if (conn && conn->in_flight) {
+      conn->in_flight = false;
+      metrics_.add_in_flight(-1);
+    }
     if (!options_.logger) return;
     RequestLog log;
     log.method = printable(req.method);

@@ -335,6 +335,7 @@ TEST(ServeServer, RoutesAndMethods) {
   EXPECT_THAT(garbage, StartsWith("HTTP/1.1 400 "));
   EXPECT_THAT(body_of(garbage), HasSubstr("\"error_type\":\"Validation\""));
   EXPECT_EQ(s.get("/health")->status, 200);
+  EXPECT_EQ(s.server().metrics().in_flight(), 0);
 }
 
 TEST(ServeServer, RequestSizeLimits) {
