@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerates the seed corpora fuzz/corpus/safetensors/ and fuzz/corpus/text_input/.
+"""Regenerates the seed corpora fuzz/corpus/safetensors/, text_input/ and serve_request/.
 
 Small hand-made inputs (each well under 4 KB): valid files of every dtype and one corrupt file per
 kind of corruption the reader must reject. Files found by fuzzing (crashers, new coverage) are
@@ -141,6 +141,45 @@ def text_input():
     put(c, "empty", bytes([auto]))
 
 
+def serve_request():
+    c = "serve_request"
+    # First byte = options: bit 0 tokenize (else predict), bit 1 small limits (3 inputs, 16
+    # characters, depth 8).
+    predict, tokenize, small = 0x00, 0x01, 0x02
+    cases = {
+        "predict_single": (predict, b'{"inputs": "I love it"}'),
+        "predict_batch": (predict, b'{"inputs": ["I love it", "I hate it"], "raw_scores": true, "truncate": false}'),
+        "predict_tei_batch": (predict, b'{"inputs": [["a"], "b", ["c"]], "truncation_direction": "Right"}'),
+        "predict_pair": (predict, b'{"inputs": [["a", "b"]]}'),
+        "predict_empty_list": (predict, b'{"inputs": []}'),
+        "predict_empty_item": (predict, b'{"inputs": ["x", []]}'),
+        "predict_escapes": (predict, '{"inputs": "caf\\u00e9 \\ud83d\\ude00 \\"q\\" \\n naïve"}'.encode()),
+        "predict_lone_surrogate": (predict, b'{"inputs": "\\ud800 x"}'),
+        "predict_invalid_utf8": (predict, b'{"inputs": "caf\xc3 \xed\xa0\x80 \xff"}'),
+        "predict_unknown_nested": (predict, b'{"x": {"a": [1, {"b": [[], {}]}], "inputs": 3}, "inputs": "t", "n": null, "f": -1.5e3}'),
+        "predict_duplicate": (predict, b'{"inputs": "a", "inputs": "b"}'),
+        "predict_wrong_types": (predict, b'{"inputs": ["a", 1, true, null, {"k": 2}], "raw_scores": "yes"}'),
+        "predict_not_object": (predict, b'["I love it"]'),
+        "predict_missing_inputs": (predict, b'{"text": "x"}'),
+        "predict_trailing": (predict, b'{"inputs": "x"} {"inputs": "y"}'),
+        "predict_truncated": (predict, b'{"inputs": ["a", "b'),
+        "predict_number_overflow": (predict, b'{"inputs": "x", "n": 1e999}'),
+        "predict_deep": (predict, b'{"x": ' + b"[" * 300 + b"]" * 300 + b', "inputs": "x"}'),
+        "predict_too_many_small": (predict | small, b'{"inputs": ["a", "b", "c", "d"]}'),
+        "predict_too_long_small": (predict | small, b'{"inputs": "seventeen chars!!"}'),
+        "predict_null_flags": (predict, b'{"inputs": "x", "raw_scores": null, "truncate": null}'),
+        "predict_left": (predict, b'{"inputs": "x", "truncation_direction": "Left"}'),
+        "empty_body": (predict, b""),
+        "whitespace_body": (predict, b" \r\n\t"),
+        "tokenize_single": (tokenize, b'{"inputs": "Hello, world!", "add_special_tokens": false}'),
+        "tokenize_batch": (tokenize, b'{"inputs": ["a b", "c"], "raw_scores": 5, "truncate": "ignored"}'),
+        "tokenize_bad_flag": (tokenize, b'{"inputs": "x", "add_special_tokens": 1}'),
+    }
+    for name, (mode, body) in cases.items():
+        put(c, name, bytes([mode]) + body)
+
+
 if __name__ == "__main__":
     safetensors()
     text_input()
+    serve_request()
