@@ -141,10 +141,6 @@ int run_bench_command(const BenchArgs& args) {
   bench::BenchOutcome outcome;
   try {
     outcome = bench::run_bench(request);
-  } catch (const bench::TaskUnavailable& e) {
-    view->finish();
-    std::cerr << "tensorgraph: error: " << e.what() << "\n";
-    return 3;
   } catch (...) {
     view->finish();
     throw;

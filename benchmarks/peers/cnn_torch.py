@@ -10,6 +10,20 @@ validation pass) and the final test accuracy.
 
 Run with /usr/bin/python3 (libopenblas0-pthread must be installed: without it Debian's torch
 falls back to the reference BLAS and is about 20x slower).
+
+As a benchmark peer (benchmarks/05_cnn_mnist, the line protocol of distilbert_torch.py):
+
+  cnn_torch.py serve --weights cnn.safetensors --data DIR --threads N
+
+loads the weights `tensorgraph train cnn` wrote (PyTorch's names) and answers requests
+{"images": {"split": "test", "start": S, "count": N}} ("logits": the logits of those images;
+"time": their forward pass, normalisation included) and training requests {"train": {"batch",
+"steps", "images", "learning_rate", "weight_decay", "total_steps", "check_steps",
+"check_batch"}}: "logits" trains check_steps steps of check_batch images from the weights, the
+classifier (fc2) zeroed, with a fresh AdamW and answers [[their losses]]; "time" runs `steps` training steps per iteration
+(batch `batch`, consecutive batches of the first `images` training images, lr per step from the
+cosine schedule over total_steps), continuing the same model and optimiser from one request to
+the next (created, with two untimed steps, on the first).
 """
 import argparse
 import gzip
@@ -84,7 +98,133 @@ def accuracy(model, images, labels, batch=500):
     return correct / len(images)
 
 
+class Peer:
+    def __init__(self, weights, data_dir):
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from distilbert_torch import read_safetensors
+        self.weights, _ = read_safetensors(weights)
+        self.data_dir = data_dir
+        self.sets = {}
+        self.model = self.fresh_model().eval()
+        self.timed = {}  # training case (json of its settings) -> [model, optimizer, step]
+
+    def fresh_model(self):
+        model = Cnn()
+        model.load_state_dict({k: v.clone() for k, v in self.weights.items()})
+        return model
+
+    def split(self, name):
+        if name not in self.sets:
+            self.sets[name] = mnist(self.data_dir, name)
+        return self.sets[name]
+
+    def images(self, spec):
+        images, _ = self.split(spec.get("split", "test"))
+        start, count = int(spec.get("start", 0)), int(spec["count"])
+        if start + count > len(images):
+            raise ValueError("images %d..%d: the set has %d" % (start, start + count, len(images)))
+        return images[start:start + count]
+
+    def train_step(self, state, t, batch):
+        model, optimizer, step = state
+        images, labels = self.split("train")
+        idx = (torch.arange(batch) + step * batch) % int(t["images"])
+        total = int(t["total_steps"])
+        lr = t["learning_rate"] * 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        loss = F.cross_entropy(model(normalise(images[idx])), labels[idx])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        state[2] = step + 1
+        return loss.item()
+
+    def fresh_state(self, t, check=False):
+        model = self.fresh_model().train()
+        if check:  # the classifier zeroed: the loss starts at ln 10 and the steps have work to do
+            with torch.no_grad():
+                model.fc2.weight.zero_()
+                model.fc2.bias.zero_()
+        optimizer = torch.optim.AdamW(model.parameters(), lr=t["learning_rate"],
+                                      weight_decay=t.get("weight_decay", 0.0))
+        return [model, optimizer, 0]
+
+    def handle(self, op, req):
+        if "train" in req:
+            t = req["train"]
+            if op == "logits":
+                state = self.fresh_state(t, check=True)
+                return {"logits": [[self.train_step(state, t, int(t["check_batch"]))
+                                    for _ in range(int(t["check_steps"]))]]}
+            if op == "time":
+                key = json.dumps(t, sort_keys=True)
+                if key not in self.timed:
+                    self.timed[key] = self.fresh_state(t)
+                    for _ in range(2):
+                        self.train_step(self.timed[key], t, int(t["batch"]))
+                state = self.timed[key]
+                for _ in range(int(req.get("warmup", 0))):
+                    for _ in range(int(t["steps"])):
+                        self.train_step(state, t, int(t["batch"]))
+                times = []
+                for _ in range(int(req["iters"])):
+                    t0 = time.perf_counter()
+                    for _ in range(int(t["steps"])):
+                        self.train_step(state, t, int(t["batch"]))
+                    times.append((time.perf_counter() - t0) * 1e3)
+                return {"times_ms": times}
+        elif "images" in req:
+            x = self.images(req["images"])
+            with torch.inference_mode():
+                if op == "logits":
+                    return {"logits": self.model(normalise(x)).tolist()}
+                if op == "time":
+                    for _ in range(int(req.get("warmup", 0))):
+                        self.model(normalise(x))
+                    times = []
+                    for _ in range(int(req["iters"])):
+                        t0 = time.perf_counter()
+                        self.model(normalise(x))
+                        times.append((time.perf_counter() - t0) * 1e3)
+                    return {"times_ms": times}
+        else:
+            return {"error": "this peer takes images or train requests"}
+        return {"error": "unknown op %r" % op}
+
+
+def serve(argv):
+    started = time.perf_counter()
+    args = dict(zip(argv[0::2], argv[1::2]))
+    threads = int(args.get("--threads", "1"))
+    torch.set_num_threads(threads)
+    torch.set_num_interop_threads(1)
+    peer = Peer(args["--weights"], args["--data"])
+    with torch.inference_mode():  # warm the kernels once so "ready" means ready
+        peer.model(normalise(peer.images({"split": "test", "count": 1})))
+    from distilbert_torch import loaded_blas, peer_env
+    print(json.dumps({"ready": True, "load_s": time.perf_counter() - started, "peer": "pytorch",
+                      "version": torch.__version__, "threads": torch.get_num_threads(),
+                      "interop_threads": torch.get_num_interop_threads(), "env": peer_env(),
+                      "blas": loaded_blas(), "inputs": ["images", "train"]}), flush=True)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            req = json.loads(line)
+            op = req.get("op")
+            if op == "quit":
+                break
+            out = peer.handle(op, req)
+        except Exception as e:  # a bad request gets an error answer; the peer goes on
+            out = {"error": "%s: %s" % (type(e).__name__, e)}
+        print(json.dumps(out), flush=True)
+    return 0
+
+
 def main():
+    if len(sys.argv) >= 2 and sys.argv[1] == "serve":
+        return serve(sys.argv[2:])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="directory holding mnist/")
     parser.add_argument("--epochs", type=int, default=1)

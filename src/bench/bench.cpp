@@ -68,11 +68,9 @@ TaskSetup setup_task(const TaskContext& context) {
   if (task == "linear") return setup_linear(context);
   if (task == "tokenizer") return setup_tokenizer(context);
   if (task == "lexicon") return setup_lexicon(context);
-  throw TaskUnavailable(fmt::format("{}: task '{}' needs {}, which this build does not have yet",
-                                    context.config.path.string(), task,
-                                    context.config.requires_feature.empty()
-                                        ? "a newer tensorgraph"
-                                        : context.config.requires_feature));
+  if (task == "mlp_regression") return setup_mlp_regression(context);
+  if (task == "cnn_mnist") return setup_cnn_mnist(context);
+  fail("{}: task '{}' is not implemented", context.config.path.string(), task);
 }
 
 }  // namespace

@@ -199,11 +199,18 @@ const std::vector<TaskSchema>& task_schemas() {
        {"tensorgraph"}},
       {"mlp_regression",
        {{"path", Kind::String}, {"data", Kind::String}},
-       {{"batch", Kind::Int, false, 1, 1 << 24}},
+       {{"batch", Kind::Int, true, 1, 1 << 20}},
        {"tensorgraph", "peer"}},
       {"cnn_mnist",
        {{"path", Kind::String}, {"data", Kind::String}},
-       {{"batch", Kind::Int, false, 1, 1 << 24}},
+       {{"batch", Kind::Int, true, 1, 1 << 20},
+        {"train", Kind::Bool},
+        {"steps", Kind::Int, false, 1, 1 << 20},
+        {"quick_steps", Kind::Int, false, 1, 1 << 20},
+        {"check_steps", Kind::Int, false, 1, 1000},
+        {"check_batch", Kind::Int, false, 1, 1 << 20},
+        {"learning_rate", Kind::Number},
+        {"tolerance", Kind::Number}},
        {"tensorgraph", "peer"}},
   };
   return schemas;
@@ -226,7 +233,6 @@ const std::vector<Key> kBenchmarkKeys = {
     {"name", Kind::String},
     {"task", Kind::String, true},
     {"description", Kind::String},
-    {"requires", Kind::String},
     {"warmup", Kind::Int, false, 0, 1000000},
     {"block_warmup", Kind::Int, false, 0, 1000000},
     {"iterations", Kind::Int, false, 1, 10000000},
@@ -440,7 +446,6 @@ class Parser {
     }
     c.name = bv.get_string("name", path.parent_path().filename().string());
     c.description = bv.get_string("description");
-    c.requires_feature = bv.get_string("requires");
     c.run = read_run(bv, b.get("threads"), RunSettings{}, "[benchmark]");
     c.reference = bv.get_string("reference");
     c.tolerance = bv.get_number("tolerance", c.tolerance);

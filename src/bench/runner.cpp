@@ -217,18 +217,20 @@ RunResult run_benchmark(std::vector<std::unique_ptr<Implementation>>& implementa
     for (auto* impl : runners) {
       timing[impl].case_name = c.name;
       timing[impl].implementation = impl->name();
-      if (s.warmup > 0) {
-        impl->time(c, s.warmup, 1);  // the first warm-up; its one timed run is discarded
+      const int warmup = std::min(s.warmup, c.max_warmup.value_or(s.warmup));
+      if (warmup > 0) {
+        impl->time(c, warmup, 1);  // the first warm-up; its one timed run is discarded
         result.schedule.push_back({c.name, -1, impl->name()});
       }
     }
     const int repeat = repeat_of(c), iterations = iterations_of(c);
+    const int block_warmup = std::min(s.block_warmup, c.max_block_warmup.value_or(s.block_warmup));
     for (int round = 0; round < repeat; ++round) {
       for (auto* impl : runners) {
         progress("time",
                  fmt::format("{} on {}, round {}/{}", impl->name(), c.name, round + 1, repeat),
                  blocks_done++, blocks_total);
-        const std::vector<double> times = impl->time(c, s.block_warmup, iterations);
+        const std::vector<double> times = impl->time(c, block_warmup, iterations);
         TG_CHECK(times.size() == static_cast<std::size_t>(iterations),
                  "{}: {} times for {} iterations", impl->name(), times.size(), iterations);
         auto& t = timing[impl];

@@ -47,6 +47,8 @@ TaskSetup setup_elementwise(const TaskContext& context);
 TaskSetup setup_linear(const TaskContext& context);
 TaskSetup setup_tokenizer(const TaskContext& context);
 TaskSetup setup_lexicon(const TaskContext& context);
+TaskSetup setup_mlp_regression(const TaskContext& context);
+TaskSetup setup_cnn_mnist(const TaskContext& context);
 
 // ---- shared by the tasks ------------------------------------------------------------------------
 

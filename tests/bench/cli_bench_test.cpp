@@ -1,6 +1,6 @@
 // `tensorgraph bench` end to end: tiny configs (element-wise kernels; DistilBERT with fake peers
 // and with our engine on the tiny fixture), reports on disk, --json, --filter, the correctness
-// gate failing a run, skipped peers, unavailable tasks, --show and --update-results.
+// gate failing a run, skipped peers, --show and --update-results.
 #include <fstream>
 #include <sstream>
 
@@ -152,15 +152,6 @@ TEST(CliBench, ErrorsAreOneClearLine) {
   r = run_command(cli() + " bench");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("no config"));
-
-  // A task this build cannot run yet: exit status 3, saying what it needs.
-  r = run_command(
-      cli() + " bench " +
-      shell_quote((testing::source_dir() / "benchmarks/04_mlp_regression/config.toml").string()) +
-      " --out " + shell_quote((dir / "out").string()));
-  if (r.exit_code == 3) {
-    EXPECT_THAT(r.err, HasSubstr("needs the training issue (8)"));
-  }
 }
 
 // A DistilBERT config on the tiny fixture; `peers` are [implementations.*] tables.

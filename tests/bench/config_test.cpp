@@ -153,7 +153,7 @@ TEST(BenchConfig, ParsesEverySection) {
 TEST(BenchConfig, UnknownKeysNameLineColumnAndSuggest) {
   EXPECT_EQ(error_of(edited("iterations = 7", "iteration = 7")),
             "dir/config.toml:8:1: unknown key 'iteration' in [benchmark] (did you mean "
-            "'iterations'?) (known keys: name, task, description, requires, warmup, block_warmup, "
+            "'iterations'?) (known keys: name, task, description, warmup, block_warmup, "
             "iterations, repeat, threads, reference, tolerance, timeout_s, quick)");
   EXPECT_THAT(
       error_of(edited("label = \"16 tokens\"", "lable = 1")),
@@ -242,6 +242,65 @@ TEST(BenchConfig, EveryCommittedConfigParses) {
     EXPECT_FALSE(c.cases.empty());
     EXPECT_FALSE(c.implementations.empty());
   }
+}
+
+TEST(BenchConfig, ModelTasks) {
+  const BenchConfig mlp = parse(R"([benchmark]
+task = "mlp_regression"
+[model]
+path = "{root}/w.safetensors"
+data = "{shared}/data"
+[[cases]]
+name = "b64"
+batch = 64
+[implementations.tg]
+type = "tensorgraph"
+options = { kernels = "reference" }
+[implementations.torch]
+type = "peer"
+options = { command = ["{python}", "mlp_torch.py"] }
+)");
+  EXPECT_EQ(mlp.task, "mlp_regression");
+  EXPECT_EQ(mlp.model.get_string("data"), "{shared}/data");
+  EXPECT_EQ(mlp.cases[0].params.get_int("batch", 0), 64);
+  ASSERT_EQ(mlp.implementations.size(), 2u);
+  EXPECT_EQ(mlp.implementations[1].type, "peer");
+
+  const std::string cnn = R"([benchmark]
+task = "cnn_mnist"
+[[cases]]
+name = "train"
+train = true
+batch = 64
+steps = 200
+quick_steps = 5
+check_steps = 4
+check_batch = 8
+tolerance = 1e-3
+[implementations.tg]
+type = "tensorgraph"
+)";
+  const BenchConfig c = parse(cnn);
+  EXPECT_TRUE(c.cases[0].params.get_bool("train", false));
+  EXPECT_EQ(c.cases[0].params.get_int("steps", 0), 200);
+  EXPECT_EQ(c.cases[0].params.get_int("quick_steps", 0), 5);
+  EXPECT_DOUBLE_EQ(c.cases[0].params.get_number("tolerance", 0), 1e-3);
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string s = cnn;
+    s.replace(s.find(from), from.size(), to);
+    return error_of(s);
+  };
+  EXPECT_THAT(with("steps = 200", "step = 200"),
+              HasSubstr("unknown key 'step' in [[cases]] #1 (did you mean 'steps'?)"));
+  EXPECT_THAT(with("batch = 64\n", ""), HasSubstr("missing required key 'batch'"));
+  EXPECT_THAT(with("batch = 64", "batch = 0"), HasSubstr("'batch' = 0 is out of range"));
+  EXPECT_THAT(with("train = true", "train = 1"), HasSubstr("'train' must be a boolean"));
+  EXPECT_THAT(with("type = \"tensorgraph\"", "type = \"onednn\""),
+              HasSubstr("type 'onednn' is not one the task 'cnn_mnist' runs (types: tensorgraph, "
+                        "peer)"));
+  // The exit-3 "requires" key of configs waiting for a feature is gone.
+  EXPECT_THAT(with("task = \"cnn_mnist\"", "task = \"cnn_mnist\"\nrequires = \"x\""),
+              HasSubstr("unknown key 'requires' in [benchmark]"));
 }
 
 TEST(Placeholders, ExpandsKnownNamesAndBraces) {

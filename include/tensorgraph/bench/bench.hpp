@@ -40,13 +40,6 @@ struct BenchOutcome {
   std::vector<std::string> formats;          // the config's [output] formats
 };
 
-// Thrown when the config names a task this build cannot run yet ([benchmark] requires says
-// what it needs); the CLI exits with status 3 so that scripts can skip it.
-class TaskUnavailable : public Error {
- public:
-  using Error::Error;
-};
-
 BenchOutcome run_bench(const BenchRequest& request);
 
 // Writes report JSON, Markdown and CSV files named "<timestamp>_<benchmark>[_quick].<ext>" into

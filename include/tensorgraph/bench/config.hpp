@@ -2,7 +2,7 @@
 // A benchmark configuration (benchmarks/NN_name/config.toml):
 //
 //   [benchmark]            name, task, description, warmup, block_warmup, iterations, repeat,
-//                          threads, reference, tolerance, timeout_s, requires
+//                          threads, reference, tolerance, timeout_s
 //   [benchmark.quick]      what --quick changes: warmup, block_warmup, iterations, repeat,
 //                          threads, cases
 //   [model]                task-specific (DistilBERT: path, fixture, fixture_tolerance, ...)
@@ -111,7 +111,6 @@ struct BenchConfig {
   std::string name;
   std::string task;
   std::string description;
-  std::string requires_feature;  // [benchmark] requires: a feature this branch may lack
   RunSettings run;
   RunSettings quick;
   std::vector<std::string> quick_cases;  // empty: cases with quick = true

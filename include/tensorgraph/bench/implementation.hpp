@@ -29,6 +29,10 @@ struct Case {
   // when they are smaller.
   std::optional<int> max_iterations;
   std::optional<int> max_repeat;
+  // At most this many untimed warm-up runs, before the first block and at the start of every
+  // block (a training case, whose one run is hundreds of steps, warms up inside the run).
+  std::optional<int> max_warmup;
+  std::optional<int> max_block_warmup;
   // Expected outputs (e.g. HuggingFace's logits); when absent, the reference implementation's
   // outputs on this case, or on `reference_case` when the reference cannot run this one (a text
   // case checked against the reference's outputs on the same texts' ids).

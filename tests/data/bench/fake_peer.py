@@ -12,6 +12,9 @@ Modes: ok; skipped (not ready, "skipped: not installed"); broken (not ready, ano
 garbage (not JSON instead of ready); crash-on-time (exits at the first "time" request);
 silent (never says ready); error-on-logits (answers {"error": ...}).
 --log FILE appends one line per request ("logits" / "time") for order checks.
+--inputs a,b declares the inputs it takes in its ready line (default: ids only); requests with
+{"features": rows} (the MLP) answer one [0 + X] per row, {"images": {"count": N}} (the CNN) N
+rows of ten X, {"train": ...} one row of check_steps X, where X is --perturb (wrong outputs).
 """
 import json
 import os
@@ -61,6 +64,7 @@ def main():
     sys.stderr.write("fake peer %s starting\n" % name)
     print(json.dumps({"ready": True, "load_s": 0.01, "peer": name, "version": "9.9",
                       "threads": int(arg("--threads", "1")),
+                      "inputs": arg("--inputs", "ids").split(","),
                       "env": {k: os.environ.get(k) for k in ("FAKE_SET", "FAKE_UNSET")}}),
           flush=True)
     for line in sys.stdin:
@@ -76,6 +80,17 @@ def main():
         if op == "logits":
             if mode == "error-on-logits":
                 print(json.dumps({"error": "no logits today"}), flush=True)
+                continue
+            if "features" in req:
+                print(json.dumps({"logits": [[perturb] for _ in req["features"]]}), flush=True)
+                continue
+            if "images" in req:
+                rows = [[perturb] * 10 for _ in range(int(req["images"]["count"]))]
+                print(json.dumps({"logits": rows}), flush=True)
+                continue
+            if "train" in req:
+                rows = [[perturb] * int(req["train"]["check_steps"])]
+                print(json.dumps({"logits": rows}), flush=True)
                 continue
             rows = []
             for ids, mask in zip(req["input_ids"], req.get("attention_mask") or req["input_ids"]):
