@@ -150,10 +150,10 @@ std::string training_section(const std::vector<json>& reports) {
       }
     }
     if (any)
-      sources +=
-          fmt::format("{}`{}` ({}{}, commit {})", sources.empty() ? "" : "; ", str(r, "command"),
-                      str(r, "timestamp"), r.value("quick", false) ? ", quick run" : "",
-                      str(obj(r, "machine"), "git_commit"));
+      sources += fmt::format(
+          "{}`{}` ({}{}, commit {}{})", sources.empty() ? "" : "; ", str(r, "command"),
+          str(r, "timestamp"), r.value("quick", false) ? ", quick run" : "",
+          str(obj(r, "machine"), "git_commit"), load_text(r).empty() ? "" : "; " + load_text(r));
   }
   if (rows.empty()) return {};
   return "## Training (issue 8)\n\n"
