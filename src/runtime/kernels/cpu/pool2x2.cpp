@@ -39,6 +39,23 @@ struct Lanes {
   VecI even = even_lanes(), odd = odd_lanes(), low = low_interleave(), high = high_interleave();
 };
 
+#if defined(__clang__)
+// Clang has no __builtin_shuffle with run-time masks (only the fuzz preset builds with clang):
+// the same lanes, element by element.
+inline void split(const float* p, const Lanes&, VecF& even, VecF& odd) {
+  for (int i = 0; i < kWidth; ++i) {
+    even[i] = p[2 * i];
+    odd[i] = p[2 * i + 1];
+  }
+}
+
+inline void merge(float* p, const Lanes&, VecF even, VecF odd) {
+  for (int i = 0; i < kWidth; ++i) {
+    p[2 * i] = even[i];
+    p[2 * i + 1] = odd[i];
+  }
+}
+#else
 // The even and odd columns of 2W consecutive values.
 inline void split(const float* p, const Lanes& l, VecF& even, VecF& odd) {
   const VecF lo = vec::load(p), hi = vec::load(p + kWidth);
@@ -50,6 +67,7 @@ inline void merge(float* p, const Lanes& l, VecF even, VecF odd) {
   vec::store(p, __builtin_shuffle(even, odd, l.low));
   vec::store(p + kWidth, __builtin_shuffle(even, odd, l.high));
 }
+#endif
 
 }  // namespace
 
