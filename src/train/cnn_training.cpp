@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "recipe_common.hpp"
+
 #include "tensorgraph/core/error.hpp"
 #include "tensorgraph/train/data.hpp"
 #include "tensorgraph/train/init.hpp"
@@ -119,23 +121,11 @@ CnnTrainingResult train_mnist_cnn(const io::Mnist& train_set, const io::Mnist& t
     return m;
   };
 
-  TrainingData training;
-  training.size = static_cast<std::int64_t>(trained.size());
-  std::vector<std::int64_t> mapped;
-  training.fill = [&](std::span<const std::int64_t> rows) {
-    mapped.resize(rows.size());
-    for (std::size_t i = 0; i < rows.size(); ++i) mapped[i] = trained[rows[i]];
-    return train_batches.fill(mapped);
-  };
+  const TrainingData training = recipe::subset_data(trained, train_batches);
 
-  AdamOptions adam;
-  adam.learning_rate = o.learning_rate;
-  adam.weight_decay = o.weight_decay;
-  adam.decoupled_weight_decay = true;
-  Adam optimizer(adam);
-  const std::int64_t total =
-      static_cast<std::int64_t>(o.epochs) * steps_per_epoch(training.size, o.batch_size);
-  const CosineSchedule schedule{o.learning_rate, total};
+  Adam optimizer(recipe::adamw(o.learning_rate, o.weight_decay));
+  const CosineSchedule schedule =
+      recipe::cosine_over_epochs(o.learning_rate, o.epochs, training.size, o.batch_size);
 
   FitOptions fo;
   fo.epochs = o.epochs;

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "recipe_common.hpp"
+
 #include "tensorgraph/core/error.hpp"
 #include "tensorgraph/train/init.hpp"
 #include "tensorgraph/train/losses.hpp"
@@ -115,24 +117,11 @@ MlpTrainingResult train_mlp_regressor(const io::CaliforniaHousing& data,
   };
 
   Batcher batcher(x, y);
-  TrainingData training;
-  training.size = static_cast<std::int64_t>(inner.train.size());
-  std::vector<std::int64_t> mapped;
-  training.fill = [&](std::span<const std::int64_t> rows) {
-    // Rows are positions in the training part.
-    mapped.resize(rows.size());
-    for (std::size_t i = 0; i < rows.size(); ++i) mapped[i] = inner.train[rows[i]];
-    return batcher.fill(mapped);
-  };
+  const TrainingData training = recipe::subset_data(inner.train, batcher);
 
-  AdamOptions adam;
-  adam.learning_rate = o.learning_rate;
-  adam.weight_decay = o.weight_decay;
-  adam.decoupled_weight_decay = true;
-  Adam optimizer(adam);
-  const std::int64_t total =
-      static_cast<std::int64_t>(o.epochs) * steps_per_epoch(training.size, o.batch_size);
-  const CosineSchedule schedule{o.learning_rate, total};
+  Adam optimizer(recipe::adamw(o.learning_rate, o.weight_decay));
+  const CosineSchedule schedule =
+      recipe::cosine_over_epochs(o.learning_rate, o.epochs, training.size, o.batch_size);
 
   FitOptions fo;
   fo.epochs = o.epochs;
