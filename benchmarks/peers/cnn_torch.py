@@ -202,23 +202,12 @@ def serve(argv):
     peer = Peer(args["--weights"], args["--data"])
     with torch.inference_mode():  # warm the kernels once so "ready" means ready
         peer.model(normalise(peer.images({"split": "test", "count": 1})))
-    from distilbert_torch import loaded_blas, peer_env
+    from distilbert_torch import answer_requests, loaded_blas, peer_env
     print(json.dumps({"ready": True, "load_s": time.perf_counter() - started, "peer": "pytorch",
                       "version": torch.__version__, "threads": torch.get_num_threads(),
                       "interop_threads": torch.get_num_interop_threads(), "env": peer_env(),
                       "blas": loaded_blas(), "inputs": ["images", "train"]}), flush=True)
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        try:
-            req = json.loads(line)
-            op = req.get("op")
-            if op == "quit":
-                break
-            out = peer.handle(op, req)
-        except Exception as e:  # a bad request gets an error answer; the peer goes on
-            out = {"error": "%s: %s" % (type(e).__name__, e)}
-        print(json.dumps(out), flush=True)
+    answer_requests(peer.handle)
     return 0
 
 

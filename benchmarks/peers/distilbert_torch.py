@@ -168,6 +168,14 @@ def serve(model_dir, threads):
              "interop_threads": torch.get_num_interop_threads(), "env": peer_env(),
              "blas": loaded_blas()}
     print(json.dumps(hello), flush=True)
+    answer_requests(lambda op, req: handle(model, op, req))
+    return 0
+
+
+def answer_requests(handle):
+    """The peer line protocol after the hello line: one JSON request per line on stdin, one JSON
+    answer per line on stdout, until {"op": "quit"} or end of input. handle(op, req) -> dict; a
+    request that raises gets an error answer and the peer goes on."""
     for line in sys.stdin:
         if not line.strip():
             continue
@@ -176,11 +184,10 @@ def serve(model_dir, threads):
             op = req.get("op")
             if op == "quit":
                 break
-            out = handle(model, op, req)
+            out = handle(op, req)
         except Exception as e:  # a bad request gets an error answer; the peer goes on
             out = {"error": "%s: %s" % (type(e).__name__, e)}
         print(json.dumps(out), flush=True)
-    return 0
 
 
 def handle(model, op, req):

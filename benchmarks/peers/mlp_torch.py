@@ -22,7 +22,7 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from distilbert_torch import loaded_blas, peer_env, read_safetensors  # noqa: E402
+from distilbert_torch import answer_requests, loaded_blas, peer_env, read_safetensors  # noqa: E402
 
 
 class Mlp(torch.nn.Module):
@@ -64,18 +64,7 @@ def serve(weights, threads):
                       "version": torch.__version__, "threads": torch.get_num_threads(),
                       "interop_threads": torch.get_num_interop_threads(), "env": peer_env(),
                       "blas": loaded_blas(), "inputs": ["features"]}), flush=True)
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        try:
-            req = json.loads(line)
-            op = req.get("op")
-            if op == "quit":
-                break
-            out = handle(model, op, req)
-        except Exception as e:  # a bad request gets an error answer; the peer goes on
-            out = {"error": "%s: %s" % (type(e).__name__, e)}
-        print(json.dumps(out), flush=True)
+    answer_requests(lambda op, req: handle(model, op, req))
     return 0
 
 
